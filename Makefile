@@ -1,0 +1,45 @@
+# palette: see README.md. Every target installs what it needs through the Go
+# module proxy; nothing else has to be on the machine but Go.
+GO      ?= go
+BIN     := $(CURDIR)/bin
+EVAL    ?= ../shared/eval/dev/labels.csv
+BENCH   ?= ../shared/bench/images
+
+.PHONY: all build run test fuzz bench bench-im eval clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# The main job on the embedded defaults: swatches for the sample photos in
+# testdata/images, from their catalog colour names, into out/.
+run: build
+	$(BIN)/palettecli -manifest testdata/images/manifest.csv -o out
+	@echo "swatches in out/; try: $(BIN)/palettecli explain -colors 'Red|Blue' testdata/images/myntra_14064.jpg"
+
+test:
+	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+# A longer fuzzing pass over every entry point that takes untrusted bytes.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzProcess$$' -fuzztime $(FUZZTIME) .
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./colormap
+
+# Benchmarks on the catalog-size photos in ../shared/bench (single core).
+bench:
+	PALETTE_BENCH_IMAGES=$(BENCH) $(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./...
+
+# The original ImageMagick pipeline on the same photos (needs imagemagick).
+bench-im:
+	scripts/bench-im.sh $(BENCH)
+
+eval: build
+	$(BIN)/palettecli eval $(EVAL)
+
+clean:
+	rm -rf $(BIN) out

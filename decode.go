@@ -1,0 +1,156 @@
+package palette
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+
+	// Decoders for the formats Decode accepts.
+	_ "image/gif"
+	"image/jpeg"
+	"image/png"
+
+	"github.com/disintegration/imaging"
+	_ "golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	_ "golang.org/x/image/webp"
+)
+
+// Limits bound what Decode accepts. The zero value (or a nil *Limits) means
+// the defaults.
+type Limits struct {
+	// MaxBytes is the largest encoded image accepted, in bytes; 0 means
+	// DefaultMaxBytes.
+	MaxBytes int64
+	// MaxPixels is the largest width×height accepted, checked from the
+	// image header before any pixel buffer is allocated; 0 means
+	// DefaultMaxPixels.
+	MaxPixels int64
+}
+
+// Default limits.
+const (
+	DefaultMaxBytes  = 50 << 20   // 50 MiB
+	DefaultMaxPixels = 50_000_000 // 50 MP
+)
+
+func (l *Limits) maxBytes() int64 {
+	if l == nil || l.MaxBytes <= 0 {
+		return DefaultMaxBytes
+	}
+	return l.MaxBytes
+}
+
+func (l *Limits) maxPixels() int64 {
+	if l == nil || l.MaxPixels <= 0 {
+		return DefaultMaxPixels
+	}
+	return l.MaxPixels
+}
+
+// Errors returned by Decode, wrapped with the detail of what was wrong.
+// Test them with errors.Is.
+var (
+	ErrEmpty       = errors.New("palette: empty image")
+	ErrTooLarge    = errors.New("palette: image exceeds max bytes")
+	ErrTooManyPx   = errors.New("palette: image exceeds max pixels")
+	ErrFormat      = errors.New("palette: unsupported image format")
+	ErrCorrupt     = errors.New("palette: corrupt or truncated image")
+	ErrNoOpaque    = errors.New("palette: image has no opaque pixel")
+	ErrNoNames     = errors.New("palette: no colour names")
+	ErrUnknownName = errors.New("palette: no colour name could be resolved")
+)
+
+// Formats lists the image formats Decode accepts, by the names the image
+// package registers them under.
+var Formats = []string{"jpeg", "png", "gif", "webp", "bmp", "tiff"}
+
+// Decode reads one image from r within lim: JPEG (baseline, progressive,
+// CMYK/YCCK), PNG (any bit depth, grey, paletted, alpha), GIF (first frame),
+// WebP, BMP and TIFF, told apart by their bytes, never by a file name. It
+// reads at most lim.MaxBytes, checks the header's width×height against
+// lim.MaxPixels before decoding, and applies the EXIF orientation of JPEGs.
+// Every failure wraps one of ErrEmpty, ErrTooLarge, ErrTooManyPx, ErrFormat
+// or ErrCorrupt; a decoder panic on hostile input is returned as ErrCorrupt.
+func Decode(r io.Reader, lim *Limits) (image.Image, string, error) {
+	max := lim.maxBytes()
+	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("palette: reading image: %w", err)
+	}
+	if int64(len(data)) > max {
+		return nil, "", fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	}
+	return DecodeBytes(data, lim)
+}
+
+// DecodeBytes is Decode for an image already in memory; lim.MaxBytes is
+// checked against len(data).
+func DecodeBytes(data []byte, lim *Limits) (img image.Image, format string, err error) {
+	if len(data) == 0 {
+		return nil, "", ErrEmpty
+	}
+	if max := lim.maxBytes(); int64(len(data)) > max {
+		return nil, "", fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), max)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			img, err = nil, fmt.Errorf("%w: %s decoder failed: %v", ErrCorrupt, format, p)
+		}
+	}()
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil, format, classify(format, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, format, fmt.Errorf("%w: %s header gives %d×%d pixels", ErrCorrupt, format, cfg.Width, cfg.Height)
+	}
+	if px, max := int64(cfg.Width)*int64(cfg.Height), lim.maxPixels(); px > max {
+		return nil, format, fmt.Errorf("%w: %s of %d×%d is %d pixels, limit %d",
+			ErrTooManyPx, format, cfg.Width, cfg.Height, px, max)
+	}
+	if format == "jpeg" {
+		// imaging reads the EXIF orientation while the JPEG decodes.
+		img, err = imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
+	} else {
+		img, _, err = image.Decode(bytes.NewReader(data))
+	}
+	if err != nil {
+		return nil, format, classify(format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		if format != "jpeg" || b.Dx() != cfg.Height || b.Dy() != cfg.Width {
+			return nil, format, fmt.Errorf("%w: %s header says %d×%d, pixels are %d×%d",
+				ErrCorrupt, format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
+		}
+	}
+	return img, format, nil
+}
+
+// classify turns a decoder error into one of the package's errors.
+func classify(format string, err error) error {
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return fmt.Errorf("%w: %s", ErrFormat, sniffed(format))
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Errorf("%w: %s data ends early", ErrCorrupt, format)
+	}
+	var (
+		jerr jpeg.UnsupportedError
+		perr png.UnsupportedError
+		terr tiff.UnsupportedError
+	)
+	if errors.As(err, &jerr) || errors.As(err, &perr) || errors.As(err, &terr) {
+		return fmt.Errorf("%w: %s variant: %v", ErrFormat, format, err)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrCorrupt, format, err)
+}
+
+func sniffed(format string) string {
+	if format == "" {
+		return "the bytes match none of JPEG, PNG, GIF, WebP, BMP, TIFF"
+	}
+	return format
+}

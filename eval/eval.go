@@ -1,0 +1,233 @@
+// Package eval scores the pipeline on a labelled set of photos: for every
+// labelled colour with a reference shade, the ΔE2000 between the chosen shade
+// and the reference; the hit rate at ΔE2000 ≤ HitDeltaE and the median.
+//
+// The labels file is a CSV with a header naming at least the columns file,
+// colours and ref_hex; colours and ref_hex hold one entry per colour,
+// separated by "|"; an empty ref_hex entry (e.g. for "Multi") is not scored.
+package eval
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/lucasb-eyer/go-colorful"
+
+	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/match"
+)
+
+// HitDeltaE is the ΔE2000 at or below which a pick counts as a hit.
+const HitDeltaE = 10.0
+
+// Row is one labelled photo.
+type Row struct {
+	File   string   // path relative to the labels file's folder
+	Colors []string // catalog colour names, in order
+	Refs   []string // reference hex per colour; "" when not labelled
+	Line   int
+}
+
+// ReadLabels parses a labels CSV.
+func ReadLabels(r io.Reader) ([]Row, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	head, err := cr.Read()
+	if err != nil {
+		return nil, fmt.Errorf("eval: reading header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range head {
+		col[strings.TrimSpace(h)] = i
+	}
+	for _, need := range []string{"file", "colours", "ref_hex"} {
+		if _, ok := col[need]; !ok {
+			return nil, fmt.Errorf("eval: labels header has no %q column", need)
+		}
+	}
+	var rows []Row
+	for line := 2; ; line++ {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+		get := func(name string) string {
+			if i := col[name]; i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
+		}
+		row := Row{File: get("file"), Colors: split(get("colours")), Line: line}
+		row.Refs = strings.Split(get("ref_hex"), "|")
+		for len(row.Refs) < len(row.Colors) {
+			row.Refs = append(row.Refs, "")
+		}
+		rows = append(rows, row)
+	}
+}
+
+func split(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, "|") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Score is the outcome for one labelled colour.
+type Score struct {
+	File       string  `json:"file"`
+	Name       string  `json:"name"`
+	Ref        string  `json:"ref_hex"`
+	Got        string  `json:"hex"`
+	DeltaE     float64 `json:"delta_e"`
+	Hit        bool    `json:"hit"`
+	Background bool    `json:"background"` // the pick is a background colour
+	// BadBackground is a pick on the background where the reference is
+	// not background-like (ΔE2000 > HitDeltaE from the background pick).
+	BadBackground bool   `json:"bad_background"`
+	Error         string `json:"error,omitempty"`
+}
+
+// Report sums up a run.
+type Report struct {
+	Scores        []Score `json:"scores"`
+	Scored        int     `json:"scored"`
+	Hits          int     `json:"hits"`
+	HitRate       float64 `json:"hit_rate"`
+	MedianDeltaE  float64 `json:"median_delta_e"`
+	MeanDeltaE    float64 `json:"mean_delta_e"`
+	BadBackground int     `json:"bad_background"`
+	Failed        int     `json:"failed"` // photos that gave an error
+}
+
+// Run scores every row, reading photos relative to dir.
+func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*Report, error) {
+	rep := &Report{}
+	var des []float64
+	for _, row := range rows {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		data, err := readImage(dir, row.File)
+		var res *palette.Result
+		if err == nil {
+			res, err = palette.Process(ctx, data, row.Colors, opts)
+		}
+		for i, name := range row.Colors {
+			if row.Refs[i] == "" {
+				continue
+			}
+			s := Score{File: row.File, Name: name, Ref: row.Refs[i]}
+			ref, perr := colorful.Hex(row.Refs[i])
+			switch {
+			case perr != nil:
+				return nil, fmt.Errorf("eval: line %d: bad ref_hex %q", row.Line, row.Refs[i])
+			case err != nil:
+				s.Error = err.Error()
+				s.DeltaE = 100
+				rep.Failed++
+			default:
+				p := pickFor(res, name, i)
+				s.Got = p.Hex
+				s.DeltaE = round2(match.CIEDE2000(match.ToLab(ref), match.ToLab(p.Color)))
+				s.Background = res.Candidates[p.Candidate].Background
+				s.BadBackground = s.Background && s.DeltaE > HitDeltaE
+			}
+			s.Hit = s.DeltaE <= HitDeltaE
+			if s.Hit {
+				rep.Hits++
+			}
+			if s.BadBackground {
+				rep.BadBackground++
+			}
+			rep.Scored++
+			des = append(des, s.DeltaE)
+			rep.Scores = append(rep.Scores, s)
+		}
+	}
+	if rep.Scored > 0 {
+		rep.HitRate = round2(100 * float64(rep.Hits) / float64(rep.Scored))
+		slices.Sort(des)
+		m := len(des) / 2
+		rep.MedianDeltaE = des[m]
+		if len(des)%2 == 0 {
+			rep.MedianDeltaE = round2((des[m-1] + des[m]) / 2)
+		}
+		sum := 0.0
+		for _, d := range des {
+			sum += d
+		}
+		rep.MeanDeltaE = round2(sum / float64(len(des)))
+	}
+	return rep, nil
+}
+
+// readImage reads a labelled photo beside the labels file or, as in the
+// layout of the shared eval set, in its images/ folder.
+func readImage(dir, file string) ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	if errors.Is(err, os.ErrNotExist) {
+		if d, err2 := os.ReadFile(filepath.Join(dir, "images", file)); err2 == nil {
+			return d, nil
+		}
+	}
+	return data, err
+}
+
+// pickFor finds the pick of the i-th name. Names map to picks in order,
+// except that "Multi" may yield several picks.
+func pickFor(res *palette.Result, name string, i int) palette.Pick {
+	seen := -1
+	prev := ""
+	for _, p := range res.Picks {
+		if p.Via == "multi" && p.Name == prev {
+			continue
+		}
+		seen++
+		prev = p.Name
+		if seen == i {
+			return p
+		}
+	}
+	return res.Picks[len(res.Picks)-1]
+}
+
+func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
+
+// WriteText writes a human-readable report: one line per scored colour,
+// then the summary.
+func (r *Report) WriteText(w io.Writer) error {
+	for _, s := range r.Scores {
+		mark := "ok  "
+		if !s.Hit {
+			mark = "MISS"
+		}
+		extra := ""
+		if s.Background {
+			extra = " (background)"
+		}
+		if s.Error != "" {
+			extra = " error: " + s.Error
+		}
+		if _, err := fmt.Fprintf(w, "%s %-20s %-16s ref %s got %s ΔE %6.2f%s\n",
+			mark, s.File, s.Name, s.Ref, s.Got, s.DeltaE, extra); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "\nscored %d colours: hit rate %.1f%% at ΔE2000 ≤ %g, median ΔE2000 %.2f, mean %.2f; background picks where the reference is not background: %d; failed photos: %d\n",
+		r.Scored, r.HitRate, HitDeltaE, r.MedianDeltaE, r.MeanDeltaE, r.BadBackground, r.Failed)
+	return err
+}

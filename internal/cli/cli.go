@@ -1,0 +1,470 @@
+// Package cli is palettecli: swatches for local photos, one by one or in
+// batches from a manifest, and the explain, eval and colormap subcommands.
+// Run is the whole program; main only wires the process to it.
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/render"
+)
+
+// Exit statuses.
+const (
+	ExitOK     = 0 // every image succeeded
+	ExitFailed = 1 // some image failed (the rest were still processed)
+	ExitUsage  = 2 // bad flags or arguments
+)
+
+// Env is what the program sees of its process.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// TTY says whether Stderr is a terminal (for the progress bar).
+	TTY bool
+}
+
+// OSEnv is the Env of the running process.
+func OSEnv() Env {
+	return Env{Stdout: os.Stdout, Stderr: os.Stderr, TTY: term.IsTerminal(int(os.Stderr.Fd()))}
+}
+
+const usage = `palettecli makes colour swatches from product photos.
+
+Usage:
+  palettecli -colors "Grey,Pink" [-o OUT] [flags] IMAGE...
+  palettecli -manifest FILE.csv -o DIR [flags]
+  palettecli explain -colors "Grey,Pink" [-o REPORT.html] IMAGE
+  palettecli eval [-json] LABELS.csv
+  palettecli colormap check FILE
+
+-o is a file for one image and a directory for several (default: the current
+directory, as NAME.swatch.png). A manifest is a CSV with the header
+"image,colors"; colours are separated by "|", image paths are relative to the
+manifest's folder.
+
+Exit status: 0 all images succeeded, 1 some failed (the others were still
+processed), 2 usage error.
+
+Flags:
+`
+
+// Run runs palettecli with args (without the program name) and returns the
+// exit status.
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "explain":
+			return runExplain(ctx, args[1:], env)
+		case "eval":
+			return runEval(ctx, args[1:], env)
+		case "colormap":
+			return runColormap(args[1:], env)
+		}
+	}
+	return runSwatches(ctx, args, env)
+}
+
+// common holds the flags shared by the swatch and explain commands.
+type common struct {
+	colors   string
+	size     int
+	colormap string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.colors, "colors", "", `catalog colour names, separated by "," or "|"`)
+	fs.IntVar(&c.size, "size", render.DefaultSize, fmt.Sprintf("swatch side in pixels (%d to %d)", render.MinSize, render.MaxSize))
+	fs.StringVar(&c.colormap, "colormap", "", "colour-map file (default: the embedded map)")
+}
+
+func (c *common) options() (*palette.Options, error) {
+	if c.size < render.MinSize || c.size > render.MaxSize {
+		return nil, fmt.Errorf("-size %d is out of range %d to %d", c.size, render.MinSize, render.MaxSize)
+	}
+	o := &palette.Options{Size: c.size}
+	if c.colormap != "" {
+		m, err := colormap.Load(c.colormap)
+		if err != nil {
+			return nil, err
+		}
+		o.Map = m
+	}
+	return o, nil
+}
+
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func usageError(env Env, format string, a ...any) int {
+	fmt.Fprintf(env.Stderr, "palettecli: "+format+"\n", a...)
+	fmt.Fprintln(env.Stderr, "run 'palettecli -h' for usage")
+	return ExitUsage
+}
+
+// splitNames splits a colour list on "," or "|".
+func splitNames(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '|' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// job is one image to process.
+type job struct {
+	image  string // as given (manifest: relative to the manifest)
+	path   string // path to read
+	names  []string
+	output string
+}
+
+// Output is the JSON line written per image with -json.
+type Output struct {
+	Image      string              `json:"image"`
+	Output     string              `json:"output,omitempty"`
+	Colors     []palette.Pick      `json:"colors"`
+	Candidates []palette.Candidate `json:"candidates"`
+	Bytes      int                 `json:"bytes"`
+	Error      string              `json:"error,omitempty"`
+}
+
+func runSwatches(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("palettecli", env)
+	var c common
+	c.register(fs)
+	out := fs.String("o", "", "output file (one image) or directory (several images, or -manifest)")
+	manifest := fs.String("manifest", "", `CSV with header "image,colors" (colours separated by "|")`)
+	jsonOut := fs.Bool("json", false, "write one JSON object per image to stdout (JSON Lines)")
+	workers := fs.Int("j", runtime.NumCPU(), "images processed in parallel")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if *workers < 1 {
+		return usageError(env, "-j must be at least 1")
+	}
+	opts, err := c.options()
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) || strings.HasPrefix(err.Error(), "colormap") {
+			fmt.Fprintf(env.Stderr, "palettecli: %v\n", err)
+			return ExitUsage
+		}
+		return usageError(env, "%v", err)
+	}
+
+	var jobs []job
+	switch {
+	case *manifest != "" && fs.NArg() > 0:
+		return usageError(env, "give either -manifest or images, not both")
+	case *manifest != "":
+		if *out == "" {
+			return usageError(env, "-manifest needs -o DIR")
+		}
+		if c.colors != "" {
+			return usageError(env, "-colors does not apply to -manifest: the manifest gives each image's colours")
+		}
+		jobs, err = readManifest(*manifest, *out)
+		if err != nil {
+			return usageError(env, "%v", err)
+		}
+	case fs.NArg() == 0:
+		fs.Usage()
+		return ExitUsage
+	default:
+		names := splitNames(c.colors)
+		if len(names) == 0 {
+			return usageError(env, "-colors is required: the catalog colour names of the product")
+		}
+		jobs, err = imageJobs(fs.Args(), names, *out)
+		if err != nil {
+			return usageError(env, "%v", err)
+		}
+	}
+	return process(ctx, jobs, opts, *workers, *jsonOut, env)
+}
+
+// imageJobs names the outputs of images given on the command line.
+func imageJobs(images, names []string, out string) ([]job, error) {
+	jobs := make([]job, len(images))
+	dir := ""
+	switch {
+	case len(images) > 1 && out != "":
+		dir = out
+	case out == "":
+		dir = "."
+	}
+	seen := map[string]string{}
+	for i, img := range images {
+		o := out
+		if dir != "" {
+			o = filepath.Join(dir, swatchName(img, dir == "."))
+			if prev, ok := seen[o]; ok {
+				return nil, fmt.Errorf("%s and %s would both write %s", prev, img, o)
+			}
+			seen[o] = img
+		}
+		jobs[i] = job{image: img, path: img, names: names, output: o}
+	}
+	return jobs, nil
+}
+
+// swatchName is the output file name for an image: its base name with .png,
+// or .swatch.png when writing beside other files (the current directory).
+func swatchName(img string, beside bool) string {
+	base := strings.TrimSuffix(filepath.Base(img), filepath.Ext(img))
+	if beside {
+		return base + ".swatch.png"
+	}
+	return base + ".png"
+}
+
+// readManifest reads the image,colors CSV.
+func readManifest(path, outDir string) ([]job, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading header: %w", path, err)
+	}
+	imgCol, colCol := -1, -1
+	for i, h := range head {
+		switch strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))) {
+		case "image":
+			imgCol = i
+		case "colors", "colours":
+			colCol = i
+		}
+	}
+	if imgCol < 0 || colCol < 0 {
+		return nil, fmt.Errorf(`%s: the header must name the columns "image" and "colors"`, path)
+	}
+	base := filepath.Dir(path)
+	var jobs []job
+	seen := map[string]int{}
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(rec) <= max(imgCol, colCol) {
+			return nil, fmt.Errorf("%s:%d: want columns image and colors, got %d fields", path, line, len(rec))
+		}
+		img := strings.TrimSpace(rec[imgCol])
+		if img == "" {
+			return nil, fmt.Errorf("%s:%d: empty image", path, line)
+		}
+		rel := strings.TrimSuffix(img, filepath.Ext(img)) + ".png"
+		if !filepath.IsLocal(rel) {
+			return nil, fmt.Errorf("%s:%d: image path %q leaves the manifest's folder", path, line, img)
+		}
+		o := filepath.Join(outDir, rel)
+		if prev, ok := seen[o]; ok {
+			return nil, fmt.Errorf("%s:%d: output %s is also written by line %d", path, line, o, prev)
+		}
+		seen[o] = line
+		jobs = append(jobs, job{
+			image:  img,
+			path:   filepath.Join(base, img),
+			names:  splitNames(rec[colCol]),
+			output: o,
+		})
+	}
+	if len(jobs) == 0 {
+		return nil, fmt.Errorf("%s: no images", path)
+	}
+	return jobs, nil
+}
+
+// process runs the jobs on n workers and reports them in input order.
+func process(ctx context.Context, jobs []job, opts *palette.Options, n int, jsonOut bool, env Env) int {
+	results := make([]chan Output, len(jobs))
+	for i := range results {
+		results[i] = make(chan Output, 1)
+	}
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, len(jobs)) {
+		wg.Go(func() {
+			for i := range work {
+				results[i] <- runJob(ctx, jobs[i], opts)
+			}
+		})
+	}
+	go func() {
+		defer close(work)
+		for i := range jobs {
+			select {
+			case work <- i:
+			case <-ctx.Done():
+				for ; i < len(jobs); i++ {
+					results[i] <- Output{Image: jobs[i].image, Error: "interrupted: " + ctx.Err().Error()}
+				}
+				return
+			}
+		}
+	}()
+
+	var bar *progressbar.ProgressBar
+	if env.TTY && len(jobs) > 1 {
+		bar = progressbar.NewOptions(len(jobs),
+			progressbar.OptionSetWriter(env.Stderr),
+			progressbar.OptionSetDescription("swatches"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("img"),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100_000_000))
+	}
+	status := ExitOK
+	enc := json.NewEncoder(env.Stdout)
+	enc.SetEscapeHTML(false)
+	failed := 0
+	for i := range jobs {
+		o := <-results[i]
+		if bar != nil {
+			bar.Add(1)
+		}
+		if o.Error != "" {
+			status = ExitFailed
+			failed++
+		}
+		if jsonOut {
+			if o.Colors == nil {
+				o.Colors = []palette.Pick{}
+			}
+			if o.Candidates == nil {
+				o.Candidates = []palette.Candidate{}
+			}
+			enc.Encode(o)
+			continue
+		}
+		if bar != nil {
+			bar.Clear()
+		}
+		if o.Error != "" {
+			fmt.Fprintf(env.Stderr, "%s: %s\n", o.Image, o.Error)
+			continue
+		}
+		fmt.Fprintf(env.Stdout, "%s → %s %s\n", o.Image, o.Output, describe(o.Colors))
+	}
+	wg.Wait()
+	if bar != nil {
+		bar.Finish()
+	}
+	if failed > 0 && !jsonOut {
+		fmt.Fprintf(env.Stderr, "palettecli: %d of %d images failed\n", failed, len(jobs))
+	}
+	return status
+}
+
+// describe summarises picks for a person: "Grey #8a8a8a (ΔE 3.1), …".
+func describe(picks []palette.Pick) string {
+	parts := make([]string, len(picks))
+	for i, p := range picks {
+		s := fmt.Sprintf("%s %s (ΔE %.1f)", p.Name, p.Hex, p.DeltaE)
+		if p.Via == "multi" {
+			s = fmt.Sprintf("%s %s (%.0f%%)", p.Name, p.Hex, 100*p.Share)
+		}
+		if p.LowConfidence {
+			s += " LOW CONFIDENCE"
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, ", ")
+}
+
+// runJob makes and writes one swatch.
+func runJob(ctx context.Context, j job, opts *palette.Options) Output {
+	o := Output{Image: j.image}
+	data, err := os.ReadFile(j.path)
+	if err != nil {
+		o.Error = fileError(err)
+		return o
+	}
+	if len(j.names) == 0 {
+		o.Error = palette.ErrNoNames.Error()
+		return o
+	}
+	res, err := palette.Process(ctx, data, j.names, opts)
+	if err != nil {
+		o.Error = err.Error()
+		return o
+	}
+	o.Colors, o.Candidates, o.Bytes = res.Picks, res.Candidates, len(res.Swatch)
+	if err := writeFile(j.output, res.Swatch); err != nil {
+		o.Error = fileError(err)
+		return o
+	}
+	o.Output = j.output
+	return o
+}
+
+func fileError(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("%s %s: %v", pe.Op, pe.Path, pe.Err)
+	}
+	return err.Error()
+}
+
+// writeFile writes data atomically: a temporary file in the same folder,
+// renamed over the target.
+func writeFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}

@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const images = "../../testdata/images"
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Run(context.Background(), args, Env{Stdout: &out, Stderr: &errb})
+	return code, out.String(), errb.String()
+}
+
+func decodeLines(t *testing.T, s string) []Output {
+	t.Helper()
+	var outs []Output
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		var o Output
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			t.Fatalf("bad JSON line %q: %v", sc.Text(), err)
+		}
+		outs = append(outs, o)
+	}
+	return outs
+}
+
+func TestOneImage(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "s.png")
+	code, stdout, stderr := run(t, "-colors", "Red,Blue", "-o", out, "-json", filepath.Join(images, "myntra_14064.jpg"))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	outs := decodeLines(t, stdout)
+	if len(outs) != 1 {
+		t.Fatalf("got %d lines", len(outs))
+	}
+	o := outs[0]
+	if o.Output != out || o.Error != "" || len(o.Colors) != 2 || o.Colors[0].Name != "Red" || o.Colors[1].Name != "Blue" {
+		t.Errorf("unexpected output %+v", o)
+	}
+	if len(o.Candidates) == 0 || o.Bytes == 0 {
+		t.Errorf("no candidates or bytes: %+v", o)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil || len(data) != o.Bytes {
+		t.Fatalf("swatch file: %v (%d bytes, JSON says %d)", err, len(data), o.Bytes)
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(data)); err != nil || cfg.Width != 40 {
+		t.Errorf("swatch: %v %v", cfg, err)
+	}
+	// The JSON keys of the contract.
+	var raw map[string]any
+	json.Unmarshal([]byte(strings.Split(stdout, "\n")[0]), &raw)
+	for _, k := range []string{"image", "output", "colors", "candidates", "bytes"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("JSON lacks %q: %s", k, stdout)
+		}
+	}
+	c := raw["colors"].([]any)[0].(map[string]any)
+	for _, k := range []string{"name", "hex", "delta_e", "share", "confidence", "low_confidence"} {
+		if _, ok := c[k]; !ok {
+			t.Errorf("colour lacks %q: %v", k, c)
+		}
+	}
+}
+
+func pngBomb() []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 17)
+	copy(ihdr, "IHDR")
+	binary.BigEndian.PutUint32(ihdr[4:], 100000)
+	binary.BigEndian.PutUint32(ihdr[8:], 100000)
+	ihdr[12], ihdr[13] = 8, 2
+	binary.Write(&b, binary.BigEndian, uint32(13))
+	b.Write(ihdr)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(ihdr))
+	return b.Bytes()
+}
+
+// A batch with bad images: each gets a clear error, the others are done,
+// the exit status is 1.
+func TestBatchWithBadImages(t *testing.T) {
+	dir := t.TempDir()
+	good, _ := os.ReadFile(filepath.Join(images, "myntra_14064.jpg"))
+	files := map[string][]byte{
+		"a_good.jpg":      good,
+		"b_empty.jpg":     {},
+		"c_truncated.jpg": good[:len(good)/3],
+		"d_text.png":      []byte("hello, I am not a picture"),
+		"e_bomb.png":      pngBomb(),
+		"f_good.jpg":      good,
+	}
+	var args []string
+	for name, data := range files {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, data, 0o644)
+	}
+	for _, name := range []string{"a_good.jpg", "b_empty.jpg", "c_truncated.jpg", "d_text.png", "e_bomb.png", "f_good.jpg", "g_missing.jpg"} {
+		args = append(args, filepath.Join(dir, name))
+	}
+	outDir := filepath.Join(dir, "out")
+	code, stdout, _ := run(t, append([]string{"-colors", "Grey|Pink", "-json", "-j", "3", "-o", outDir}, args...)...)
+	if code != ExitFailed {
+		t.Errorf("exit %d, want %d", code, ExitFailed)
+	}
+	outs := decodeLines(t, stdout)
+	want := []string{"", "empty image", "ends early", "unsupported image format", "exceeds max pixels", "", "no such file"}
+	if len(outs) != len(want) {
+		t.Fatalf("%d lines for %d images", len(outs), len(want))
+	}
+	for i, o := range outs {
+		if !strings.HasSuffix(args[i], o.Image) {
+			t.Errorf("line %d is %s, want input order", i, o.Image)
+		}
+		if want[i] == "" && o.Error != "" || !strings.Contains(o.Error, want[i]) {
+			t.Errorf("%s: error %q, want it to say %q", o.Image, o.Error, want[i])
+		}
+	}
+	for _, name := range []string{"a_good.png", "f_good.png"} {
+		if _, err := os.Stat(filepath.Join(outDir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestManifestDeterministicAcrossJ(t *testing.T) {
+	var first map[string][]byte
+	for _, j := range []string{"1", "2", "4"} {
+		dir := t.TempDir()
+		code, _, stderr := run(t, "-manifest", filepath.Join(images, "manifest.csv"), "-o", dir, "-j", j)
+		if code != ExitOK {
+			t.Fatalf("-j %s: exit %d: %s", j, code, stderr)
+		}
+		got := map[string][]byte{}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.png"))
+		for _, f := range files {
+			got[filepath.Base(f)], _ = os.ReadFile(f)
+		}
+		if len(got) != 43 {
+			t.Fatalf("-j %s: %d swatches, want 43", j, len(got))
+		}
+		if first == nil {
+			first = got
+			continue
+		}
+		for name, b := range got {
+			if !bytes.Equal(b, first[name]) {
+				t.Errorf("-j %s: %s differs from -j 1", j, name)
+			}
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	img := filepath.Join(images, "myntra_14064.jpg")
+	for _, args := range [][]string{
+		{},
+		{img},                                  // no -colors
+		{"-colors", "Red", "-size", "4", img}, // size out of range
+		{"-colors", "Red", "-j", "0", img},
+		{"-manifest", filepath.Join(images, "manifest.csv")}, // no -o
+		{"-nosuchflag"},
+		{"-colors", "Red", "-colormap", "/nonexistent/map.txt", img},
+		{"explain", img},
+		{"eval"},
+		{"colormap"},
+	} {
+		if code, _, _ := run(t, args...); code != ExitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, ExitUsage)
+		}
+	}
+}
+
+func TestUnknownColourName(t *testing.T) {
+	code, stdout, _ := run(t, "-colors", "Red,Blorange", "-json", "-o", filepath.Join(t.TempDir(), "x.png"), filepath.Join(images, "myntra_14064.jpg"))
+	outs := decodeLines(t, stdout)
+	if code != ExitFailed || len(outs) != 1 || !strings.Contains(outs[0].Error, `"Blorange"`) {
+		t.Errorf("exit %d, %+v", code, outs)
+	}
+}
+
+func TestExplain(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.html")
+	code, _, stderr := run(t, "explain", "-colors", "Red|Blue", "-o", out, filepath.Join(images, "myntra_14064.jpg"))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	page, _ := os.ReadFile(out)
+	for _, want := range []string{"<html", "Red", "Blue", "data:image/png;base64,", "ΔE2000", "background"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestEval(t *testing.T) {
+	code, stdout, stderr := run(t, "eval", filepath.Join(images, "labels.csv"))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "hit rate") {
+		t.Errorf("no summary: %s", stdout)
+	}
+}
+
+func TestColormapCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.txt")
+	bad := filepath.Join(dir, "bad.txt")
+	os.WriteFile(good, []byte("# ok\nNavy Blue: #1F2A44 also: Navy\n"), 0o644)
+	os.WriteFile(bad, []byte("# bad\nNavy Blue: #1F2A4G\n"), 0o644)
+	if code, out, _ := run(t, "colormap", "check", good); code != ExitOK || !strings.Contains(out, "ok") {
+		t.Errorf("good map: exit %d %q", code, out)
+	}
+	code, _, stderr := run(t, "colormap", "check", bad)
+	if code != ExitFailed || !strings.Contains(stderr, "bad.txt:2") {
+		t.Errorf("bad map: exit %d, stderr %q (want file:line)", code, stderr)
+	}
+}

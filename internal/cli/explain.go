@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"image"
+	"image/png"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/palette-dev/palette"
+)
+
+// explainPage renders the report of one photo as a self-contained HTML page
+// (images inlined, no outside requests).
+func explainPage(ctx context.Context, name string, data []byte, names []string, opts *palette.Options) ([]byte, error) {
+	var lim *palette.Limits
+	if opts != nil {
+		lim = opts.Limits
+	}
+	img, format, err := palette.DecodeBytes(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	res, err := palette.Generate(ctx, img, names, opts)
+	if err != nil {
+		return nil, err
+	}
+	photo := imaging.Fit(img, 480, 480, imaging.Box)
+	quant := imaging.Resize(res.Quantized, photo.Bounds().Dx(), photo.Bounds().Dy(), imaging.NearestNeighbor)
+
+	type cell struct {
+		DeltaE float64
+		Picked bool
+	}
+	type row struct {
+		palette.Pick
+		Cells []cell
+	}
+	var rows []row
+	for _, p := range res.Picks {
+		r := row{Pick: p}
+		for j, d := range p.Distances {
+			r.Cells = append(r.Cells, cell{DeltaE: d, Picked: j == p.Candidate})
+		}
+		rows = append(rows, r)
+	}
+	b := img.Bounds()
+	v := map[string]any{
+		"Name":       name,
+		"Info":       fmt.Sprintf("%s, %d×%d, %d bytes", format, b.Dx(), b.Dy(), len(data)),
+		"Names":      names,
+		"Photo":      dataURI(photo),
+		"Quantized":  dataURI(quant),
+		"Candidates": res.Candidates,
+		"Rows":       rows,
+		"Swatch":     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(res.Swatch)),
+		"SwatchSize": len(res.Swatch),
+		"Size":       swatchSide(res.Swatch),
+	}
+	var buf bytes.Buffer
+	if err := explainTmpl.Execute(&buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func dataURI(m image.Image) template.URL {
+	var buf bytes.Buffer
+	png.Encode(&buf, m)
+	return template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
+}
+
+func swatchSide(p []byte) int {
+	cfg, err := png.DecodeConfig(bytes.NewReader(p))
+	if err != nil {
+		return 0
+	}
+	return cfg.Width
+}
+
+var explainTmpl = template.Must(template.New("explain").Funcs(template.FuncMap{
+	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"de":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
+	"x4":   func(n int) int { return 4 * n },
+	"barw": func(f float64) string { return fmt.Sprintf("%.1f", 100*f) },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>palette: {{.Name}}</title>
+<style>
+body{font:15px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100px}
+h1{font-size:1.3rem;margin:0 0 .2rem} h2{font-size:1.05rem;margin:1.6rem 0 .5rem}
+.muted{color:#666} .row{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
+figure{margin:0} figcaption{font-size:.85rem;color:#555;margin-top:.3rem}
+img.photo{max-width:100%;border:1px solid #ddd}
+.chip{display:inline-block;width:1.1rem;height:1.1rem;border:1px solid #0003;vertical-align:middle;border-radius:3px}
+table{border-collapse:collapse} td,th{padding:.3rem .6rem;border-bottom:1px solid #eee;text-align:left;font-variant-numeric:tabular-nums}
+th{font-weight:600;font-size:.85rem;color:#444}
+.bar{height:.8rem;background:#888;display:inline-block;vertical-align:middle}
+td.picked{background:#fff3c4;font-weight:700}
+.warn{color:#a40;font-weight:600}
+img.swatch{image-rendering:pixelated;border:1px solid #ccc}
+code{background:#f4f4f4;padding:0 .2rem}
+</style></head><body>
+<h1>{{.Name}}</h1>
+<div class="muted">{{.Info}} · colours: {{range $i, $n := .Names}}{{if $i}}, {{end}}<code>{{$n}}</code>{{end}}</div>
+
+<h2>Swatch</h2>
+<div class="row">
+<figure><img class="swatch" src="{{.Swatch}}" width="{{.Size}}" height="{{.Size}}" alt="swatch"><figcaption>1× ({{.SwatchSize}} bytes)</figcaption></figure>
+<figure><img class="swatch" src="{{.Swatch}}" width="{{x4 .Size}}" height="{{x4 .Size}}" alt="swatch at 4×"><figcaption>4×</figcaption></figure>
+</div>
+
+<h2>Picks</h2>
+<table><tr><th>name</th><th>resolved as</th><th>colour</th><th>ΔE2000</th><th>share</th><th>confidence</th><th></th></tr>
+{{range .Rows}}<tr><td>{{.Name}}</td><td>{{.Resolved}} <span class="muted">({{.Via}})</span></td>
+<td><span class="chip" style="background:{{.Hex}}"></span> {{.Hex}}</td><td>{{de .DeltaE}}</td><td>{{pct .Share}}</td><td>{{printf "%.2f" .Confidence}}</td>
+<td>{{if .LowConfidence}}<span class="warn">low confidence: the name may not describe this photo</span>{{end}}</td></tr>
+{{end}}</table>
+
+<h2>Photo and its quantized colours</h2>
+<div class="row">
+<figure><img class="photo" src="{{.Photo}}" alt="photo"><figcaption>photo</figcaption></figure>
+<figure><img class="photo" src="{{.Quantized}}" alt="quantized photo"><figcaption>quantized (analysis image)</figcaption></figure>
+</div>
+
+<h2>Candidates and ΔE2000 from each name</h2>
+<table><tr><th>#</th><th>colour</th><th>share</th><th></th>{{range .Rows}}<th>{{.Name}}</th>{{end}}</tr>
+{{$rows := .Rows}}{{range $j, $c := .Candidates}}<tr><td>{{$j}}</td>
+<td><span class="chip" style="background:{{$c.Hex}}"></span> {{$c.Hex}}{{if $c.Background}} <span class="muted">background</span>{{end}}</td>
+<td>{{pct $c.Share}}</td><td><span class="bar" style="width:{{barw $c.Share}}px;background:{{$c.Hex}}"></span></td>
+{{range $rows}}{{if .Cells}}{{with index .Cells $j}}<td{{if .Picked}} class="picked"{{end}}>{{de .DeltaE}}</td>{{end}}{{else}}<td>{{if eq .Candidate $j}}✓{{end}}</td>{{end}}{{end}}</tr>
+{{end}}</table>
+<p class="muted">Share: of the product's pixels (background colours: of all pixels). The highlighted cell is each name's pick; a pick weighs ΔE against share, so a tiny cluster does not beat the product's main colour.</p>
+</body></html>
+`))

@@ -1,0 +1,358 @@
+// Package palette turns a product photo and the catalog's colour names for
+// the product ("Navy Blue", "Grey|Pink") into a small square swatch whose
+// colours are real shades taken from the product in the photo.
+//
+// The pipeline, one job:
+//
+//	Decode       bytes → image, with byte and pixel limits, EXIF orientation
+//	Shrink       → analysis image within a pixel budget (area averaging)
+//	quantize     → 16 colours with their pixel counts
+//	background   → which of those colours are the photo's background
+//	colormap     → each name's prototype shades (aliases, modifiers, "Multi")
+//	match        → one candidate per name by ΔE2000, with confidence
+//	render       → the swatch PNG
+//
+// Generate runs everything after Decode; Process runs it all from bytes. Both
+// are safe for concurrent use and deterministic: the same input gives the
+// same swatch bytes.
+package palette
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"slices"
+	"strings"
+
+	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/match"
+	"github.com/palette-dev/palette/quantize"
+	"github.com/palette-dev/palette/render"
+)
+
+// Options configure Generate and Process. A nil *Options, and every zero
+// field, means the documented default.
+type Options struct {
+	// Map resolves colour names; nil means colormap.Default().
+	Map *colormap.Map
+	// Size is the swatch's side in pixels, render.MinSize to
+	// render.MaxSize; 0 means render.DefaultSize (40).
+	Size int
+	// Colors is the number of colours the photo is quantized to; 0 means 16.
+	Colors int
+	// Candidates is how many of the most frequent product colours are
+	// offered to the names (background colours come on top); 0 means 10.
+	Candidates int
+	// AnalysisPixels is the pixel budget of the analysis image; 0 means
+	// DefaultAnalysisPixels.
+	AnalysisPixels int
+	// Matcher chooses the candidates; nil means the zero match.Matcher
+	// (ΔE2000 and its defaults).
+	Matcher *match.Matcher
+	// Limits bound the input of Process; nil means the defaults.
+	Limits *Limits
+}
+
+// Default option values.
+const (
+	DefaultColors     = 16
+	DefaultCandidates = 10
+	// multiMax is the largest number of colours "Multi" yields, and
+	// multiMinShare the smallest product share a colour needs to count.
+	multiMax      = 4
+	multiMinShare = 0.06
+	// multiDistinct is the ΔE00 a further "Multi" colour must keep from the
+	// ones already chosen.
+	multiDistinct = 15.0
+)
+
+func (o *Options) get() Options {
+	var v Options
+	if o != nil {
+		v = *o
+	}
+	if v.Map == nil {
+		v.Map = colormap.Default()
+	}
+	if v.Size == 0 {
+		v.Size = render.DefaultSize
+	}
+	if v.Colors <= 0 {
+		v.Colors = DefaultColors
+	}
+	if v.Candidates <= 0 {
+		v.Candidates = DefaultCandidates
+	}
+	return v
+}
+
+// Result is the outcome of one job.
+type Result struct {
+	// Picks has one entry per name, in the order of the names; "Multi"
+	// yields one entry per chosen colour, all with the name as given.
+	Picks []Pick
+	// Candidates are the photo's colours offered to the names: product
+	// colours by share, then background colours.
+	Candidates []Candidate
+	// Swatch is the swatch PNG.
+	Swatch []byte
+	// Quantized is the analysis image in its 16 colours (for reports).
+	Quantized *image.Paletted
+}
+
+// Pick is the colour chosen for one catalog name.
+type Pick struct {
+	Name          string      `json:"name"`
+	Color         color.NRGBA `json:"-"`
+	Hex           string      `json:"hex"`
+	DeltaE        float64     `json:"delta_e"`
+	Share         float64     `json:"share"`
+	Confidence    float64     `json:"confidence"`
+	LowConfidence bool        `json:"low_confidence"`
+	// Resolved is the map entry or composed name the name resolved to,
+	// and Via how ("exact", "alias", "modifier", "multi").
+	Resolved string `json:"resolved"`
+	Via      string `json:"via"`
+	// Candidate is the index of the chosen candidate, and Distances the ΔE
+	// from the name to every candidate (nil for "Multi").
+	Candidate int       `json:"-"`
+	Distances []float64 `json:"-"`
+}
+
+// Candidate is one colour of the photo.
+type Candidate struct {
+	Color color.NRGBA `json:"-"`
+	Hex   string      `json:"hex"`
+	// Share is the fraction of the product's pixels (for background
+	// colours: of all pixels).
+	Share      float64 `json:"share"`
+	Background bool    `json:"background,omitempty"`
+}
+
+// Hex formats c as #rrggbb.
+func Hex(c color.Color) string {
+	n := color.NRGBAModel.Convert(c).(color.NRGBA)
+	return fmt.Sprintf("#%02x%02x%02x", n.R, n.G, n.B)
+}
+
+// Process decodes data within opts.Limits and runs Generate.
+func Process(ctx context.Context, data []byte, names []string, opts *Options) (*Result, error) {
+	var lim *Limits
+	if opts != nil {
+		lim = opts.Limits
+	}
+	img, _, err := DecodeBytes(data, lim)
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return Generate(ctx, img, names, opts)
+}
+
+// Generate makes the swatch for img and the catalog colour names. img is not
+// modified. Names the map cannot resolve are an error wrapping
+// colormap.ErrUnknownName that lists them; when names is empty the error is
+// ErrNoNames. A photo with no opaque pixel gives ErrNoOpaque.
+func Generate(ctx context.Context, img image.Image, names []string, opts *Options) (*Result, error) {
+	o := opts.get()
+	if o.Size < render.MinSize || o.Size > render.MaxSize {
+		return nil, fmt.Errorf("%w: %d (want %d to %d)", render.ErrSize, o.Size, render.MinSize, render.MaxSize)
+	}
+	resolved, err := resolve(o.Map, names)
+	if err != nil {
+		return nil, err
+	}
+
+	small := Shrink(img, o.AnalysisPixels)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q := (&quantize.Quantizer{Colors: o.Colors}).Histogram(small)
+	if q.Total == 0 {
+		return nil, ErrNoOpaque
+	}
+	cands, labs := candidates(q, o.Candidates)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	picks := pick(o.Matcher, resolved, cands, labs)
+	colors := make([]color.Color, len(picks))
+	for i, p := range picks {
+		colors[i] = p.Color
+	}
+	png, err := render.PNG(colors, o.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &Result{Picks: picks, Candidates: cands, Swatch: png, Quantized: q.Image}, nil
+}
+
+// resolve looks every name up in the map, reporting all unknown names at
+// once.
+func resolve(m *colormap.Map, names []string) ([]colormap.Resolved, error) {
+	var rs []colormap.Resolved
+	var unknown []string
+	for _, n := range names {
+		if strings.TrimSpace(n) == "" {
+			continue
+		}
+		r, err := m.Resolve(n)
+		if err != nil {
+			if errors.Is(err, colormap.ErrUnknownName) {
+				unknown = append(unknown, fmt.Sprintf("%q", n))
+				continue
+			}
+			return nil, err
+		}
+		rs = append(rs, r)
+	}
+	switch {
+	case len(unknown) > 0:
+		return nil, fmt.Errorf("%w: %s", colormap.ErrUnknownName, strings.Join(unknown, ", "))
+	case len(rs) == 0:
+		return nil, ErrNoNames
+	}
+	return rs, nil
+}
+
+// candidates ranks the palette: up to n product colours by their share of
+// the product, then the background colours.
+func candidates(q *quantize.Result, n int) ([]Candidate, []match.Lab) {
+	labs := make([]match.Lab, len(q.Colors))
+	for i, c := range q.Colors {
+		labs[i] = match.ToLab(c.Color)
+	}
+	inBg := background(q.Image, labs)
+	fgTotal := 0
+	for i, c := range q.Colors {
+		if !isBackground(c.Count, inBg[i]) {
+			fgTotal += c.Count - inBg[i]
+		}
+	}
+	type ranked struct {
+		i     int
+		share float64
+		bg    bool
+	}
+	var fg, bg []ranked
+	for i, c := range q.Colors {
+		if isBackground(c.Count, inBg[i]) {
+			bg = append(bg, ranked{i, float64(c.Count) / float64(q.Total), true})
+		} else {
+			fg = append(fg, ranked{i, float64(c.Count-inBg[i]) / float64(max(fgTotal, 1)), false})
+		}
+	}
+	slices.SortStableFunc(fg, func(a, b ranked) int {
+		switch {
+		case a.share > b.share:
+			return -1
+		case a.share < b.share:
+			return 1
+		}
+		return 0
+	})
+	if len(fg) > n {
+		fg = fg[:n]
+	}
+	all := append(fg, bg...)
+	cands := make([]Candidate, len(all))
+	clabs := make([]match.Lab, len(all))
+	for k, r := range all {
+		c := q.Colors[r.i].Color
+		cands[k] = Candidate{Color: c, Hex: Hex(c), Share: round(r.share, 4), Background: r.bg}
+		clabs[k] = labs[r.i]
+	}
+	return cands, clabs
+}
+
+func isBackground(count, inBg int) bool {
+	return float64(inBg) >= bgMajority*float64(count) && inBg > 0
+}
+
+// pick matches the resolved names to the candidates; "Multi" names take the
+// product's main distinct colours.
+func pick(m *match.Matcher, rs []colormap.Resolved, cands []Candidate, labs []match.Lab) []Pick {
+	mc := make([]match.Candidate, len(cands))
+	for i, c := range cands {
+		mc[i] = match.Candidate{Color: c.Color, Lab: labs[i], Share: c.Share, Background: c.Background}
+	}
+	var names []match.Name
+	for _, r := range rs {
+		if r.Kind == colormap.Multi {
+			continue
+		}
+		n := match.Name{Name: r.Query}
+		for _, s := range r.Shades {
+			n.Shades = append(n.Shades, match.ToLab(s))
+		}
+		names = append(names, n)
+	}
+	matched := m.Match(names, mc)
+	dist := match.Distances(names, mc, match.CIEDE2000)
+
+	var picks []Pick
+	next := 0
+	for _, r := range rs {
+		if r.Kind == colormap.Multi {
+			for _, j := range multi(mc) {
+				picks = append(picks, Pick{
+					Name: r.Query, Color: cands[j].Color, Hex: cands[j].Hex,
+					Share: cands[j].Share, Confidence: 1, Resolved: r.Name, Via: "multi", Candidate: j,
+				})
+			}
+			continue
+		}
+		p := matched[next]
+		next++
+		c := cands[p.Candidate]
+		picks = append(picks, Pick{
+			Name: r.Query, Color: c.Color, Hex: c.Hex,
+			DeltaE: round(p.DeltaE, 2), Share: c.Share,
+			Confidence: p.Confidence, LowConfidence: p.LowConfidence,
+			Resolved: r.Name, Via: r.Via.String(), Candidate: p.Candidate,
+			Distances: dist[next-1],
+		})
+	}
+	return picks
+}
+
+// multi chooses the product's main distinct colours: by share, skipping
+// colours close to one already chosen, at most multiMax.
+func multi(cands []match.Candidate) []int {
+	var out []int
+	for j, c := range cands {
+		if c.Background || c.Share < multiMinShare {
+			continue
+		}
+		distinct := true
+		for _, k := range out {
+			if match.CIEDE2000(cands[k].Lab, c.Lab) < multiDistinct {
+				distinct = false
+				break
+			}
+		}
+		if distinct {
+			out = append(out, j)
+		}
+		if len(out) == multiMax {
+			break
+		}
+	}
+	if len(out) == 0 && len(cands) > 0 {
+		out = append(out, 0)
+	}
+	return out
+}
+
+func round(x float64, digits int) float64 {
+	p := 1.0
+	for range digits {
+		p *= 10
+	}
+	return float64(int64(x*p+0.5)) / p
+}

@@ -1,0 +1,253 @@
+package palette
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/palette-dev/palette/colormap"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// scene draws rectangles of colour on a background.
+func scene(w, h int, bg color.NRGBA, rects ...any) *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	draw.Draw(m, m.Rect, image.NewUniform(bg), image.Point{}, draw.Src)
+	for i := 0; i+1 < len(rects); i += 2 {
+		r := rects[i].(image.Rectangle)
+		c := rects[i+1].(color.NRGBA)
+		draw.Draw(m, r, image.NewUniform(c), image.Point{}, draw.Src)
+	}
+	return m
+}
+
+var (
+	white    = color.NRGBA{255, 255, 255, 255}
+	offWhite = color.NRGBA{242, 238, 228, 255}
+	red      = color.NRGBA{200, 24, 36, 255}
+	navy     = color.NRGBA{24, 34, 80, 255}
+	beige    = color.NRGBA{214, 196, 160, 255}
+	grey     = color.NRGBA{128, 128, 128, 255}
+)
+
+func hexes(picks []Pick) []string {
+	var s []string
+	for _, p := range picks {
+		s = append(s, p.Name+"="+p.Hex)
+	}
+	return s
+}
+
+func TestGenerateScenes(t *testing.T) {
+	tests := []struct {
+		name  string
+		img   image.Image
+		names []string
+		want  []string
+	}{
+		{
+			"two colours on white",
+			scene(60, 60, white, image.Rect(10, 10, 30, 50), red, image.Rect(30, 10, 50, 50), navy),
+			[]string{"Red", "Navy Blue"},
+			[]string{"Red=" + Hex(red), "Navy Blue=" + Hex(navy)},
+		},
+		{
+			"beige bag on off-white: not the background",
+			scene(60, 60, offWhite, image.Rect(20, 20, 40, 40), beige),
+			[]string{"Beige"},
+			[]string{"Beige=" + Hex(beige)},
+		},
+		{
+			"white shirt on white: the background may be picked",
+			scene(60, 60, white, image.Rect(20, 20, 40, 40), navy),
+			[]string{"White"},
+			[]string{"White=" + Hex(white)},
+		},
+		{
+			"two names, one candidate each",
+			scene(60, 60, white, image.Rect(10, 10, 50, 30), grey, image.Rect(10, 30, 50, 50), color.NRGBA{90, 90, 90, 255}),
+			[]string{"Grey", "Charcoal"},
+			[]string{"Grey=" + Hex(grey), "Charcoal=#5a5a5a"},
+		},
+		{
+			"name order is kept",
+			scene(60, 60, white, image.Rect(10, 10, 30, 50), red, image.Rect(30, 10, 50, 50), navy),
+			[]string{"navy", "RED"},
+			[]string{"navy=" + Hex(navy), "RED=" + Hex(red)},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := Generate(context.Background(), tt.img, tt.names, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(hexes(res.Picks), " "); got != strings.Join(tt.want, " ") {
+				t.Errorf("picks %s, want %s", got, strings.Join(tt.want, " "))
+			}
+			cfg, err := png.DecodeConfig(bytes.NewReader(res.Swatch))
+			if err != nil || cfg.Width != 40 || cfg.Height != 40 {
+				t.Errorf("swatch: %v %v", cfg, err)
+			}
+		})
+	}
+}
+
+func TestGenerateMulti(t *testing.T) {
+	img := scene(80, 80, white,
+		image.Rect(10, 10, 40, 40), red, image.Rect(40, 10, 70, 40), navy,
+		image.Rect(10, 40, 70, 70), color.NRGBA{30, 150, 60, 255})
+	res, err := Generate(context.Background(), img, []string{"Multi"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Picks) != 3 {
+		t.Fatalf("Multi gave %v, want the three product colours", hexes(res.Picks))
+	}
+	for _, p := range res.Picks {
+		if p.Name != "Multi" || p.Hex == Hex(white) {
+			t.Errorf("pick %+v", p)
+		}
+	}
+}
+
+func TestGenerateErrors(t *testing.T) {
+	ok := scene(20, 20, white, image.Rect(5, 5, 15, 15), red)
+	clear := image.NewNRGBA(image.Rect(0, 0, 10, 10))
+	tests := []struct {
+		name  string
+		img   image.Image
+		names []string
+		opts  *Options
+		want  error
+		text  string
+	}{
+		{"no names", ok, nil, nil, ErrNoNames, ""},
+		{"blank names", ok, []string{" ", ""}, nil, ErrNoNames, ""},
+		{"unknown name", ok, []string{"Red", "Blorange", "Zzz"}, nil, colormap.ErrUnknownName, `"Blorange", "Zzz"`},
+		{"transparent image", clear, []string{"Red"}, nil, ErrNoOpaque, ""},
+		{"size too small", ok, []string{"Red"}, &Options{Size: 4}, nil, "size"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Generate(context.Background(), tt.img, tt.names, tt.opts)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("err = %v, want %v", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.text) {
+				t.Errorf("err = %q, want it to mention %s", err, tt.text)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Generate(ctx, ok, []string{"Red"}, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: err = %v", err)
+	}
+}
+
+// Transparent pixels are not part of the product, whatever colour they
+// carry.
+func TestGenerateIgnoresTransparent(t *testing.T) {
+	m := scene(40, 40, color.NRGBA{255, 0, 0, 0}, image.Rect(10, 10, 30, 30), navy)
+	res, err := Generate(context.Background(), m, []string{"Red"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Candidates {
+		if c.Hex != Hex(navy) {
+			t.Errorf("candidate %s: transparent pixels were counted", c.Hex)
+		}
+	}
+	if !res.Picks[0].LowConfidence {
+		t.Errorf("Red on a navy-only product should be low confidence: %+v", res.Picks[0])
+	}
+}
+
+// The same bytes give the same swatch, sequentially and concurrently.
+func TestProcessDeterministic(t *testing.T) {
+	files, _ := filepath.Glob("testdata/images/*.jpg")
+	for _, f := range files[:8] {
+		data, _ := os.ReadFile(f)
+		first, err := Process(context.Background(), data, []string{"Blue", "Grey"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				res, err := Process(context.Background(), data, []string{"Blue", "Grey"}, nil)
+				if err != nil || !bytes.Equal(res.Swatch, first.Swatch) {
+					t.Errorf("%s: a second run differs (%v)", f, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+}
+
+// TestGolden pins the picks for the sample photos, so a change in the
+// method shows up as a diff of testdata/golden/picks.json (regenerate with
+// go test -run TestGolden -update).
+func TestGolden(t *testing.T) {
+	f, err := os.Open("testdata/images/manifest.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	data, _ := os.ReadFile(f.Name())
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n")[1:] {
+		file, colors, _ := strings.Cut(line, ",")
+		img, err := os.ReadFile(filepath.Join("testdata/images", file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Process(context.Background(), img, strings.Split(colors, "|"), nil)
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		b, _ := json.Marshal(struct {
+			File  string `json:"file"`
+			Picks []Pick `json:"picks"`
+			Bytes int    `json:"bytes"`
+		}{file, res.Picks, len(res.Swatch)})
+		lines = append(lines, string(b))
+	}
+	got := []byte(strings.Join(lines, "\n") + "\n")
+	golden := "testdata/golden/picks.jsonl"
+	if *update {
+		os.MkdirAll(filepath.Dir(golden), 0o755)
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestGolden -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Errorf("line %d:\n got %s\nwant %s", i+1, gl[i], wl[i])
+			}
+		}
+		t.Error("picks differ from testdata/golden/picks.jsonl; if the change is intended, run with -update and review the diff")
+	}
+}
