@@ -44,61 +44,85 @@ func Shrink(img image.Image, budget int) *image.NRGBA {
 // averaging in RGB up to clipping, at a fraction of the cost.
 func shrinkYCbCr(dst *image.NRGBA, src *image.YCbCr, f int) {
 	b := src.Bounds()
-	// Chroma subsampling factors.
-	sx, sy := 1, 1
+	// Chroma subsampling, as shifts.
+	var sx, sy uint
 	switch src.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422:
-		sx = 2
+		sx = 1
 	case image.YCbCrSubsampleRatio420:
-		sx, sy = 2, 2
+		sx, sy = 1, 1
 	case image.YCbCrSubsampleRatio440:
-		sy = 2
+		sy = 1
 	case image.YCbCrSubsampleRatio411:
-		sx = 4
+		sx = 2
 	case image.YCbCrSubsampleRatio410:
-		sx, sy = 4, 2
+		sx, sy = 2, 1
 	}
 	dw, dh := dst.Rect.Dx(), dst.Rect.Dy()
-	ysum := make([]int, dw)
+	w := b.Dx()
+	ysum := make([]uint32, dw)
+	col := make([]uint32, w) // the block rows summed per column
 	for dy := range dh {
 		y0, y1 := b.Min.Y+dy*f, min(b.Min.Y+(dy+1)*f, b.Max.Y)
-		clear(ysum)
+		clear(col)
 		for y := y0; y < y1; y++ {
-			row := src.Y[(y-src.Rect.Min.Y)*src.YStride:]
-			for dx := range dw {
-				x0, x1 := dx*f, min((dx+1)*f, b.Dx())
-				s := 0
-				for _, v := range row[x0:x1] {
-					s += int(v)
-				}
-				ysum[dx] += s
+			off := (y - src.Rect.Min.Y) * src.YStride
+			row := src.Y[off : off+w]
+			col := col[:len(row)]
+			for i, v := range row {
+				col[i] += uint32(v)
 			}
 		}
+		for dx := range dw {
+			var s uint32
+			for _, v := range col[dx*f : min((dx+1)*f, w)] {
+				s += v
+			}
+			ysum[dx] = s
+		}
 		// Chroma rows covering [y0, y1).
-		cy0 := y0/sy - b.Min.Y/sy
-		cy1 := (y1-1)/sy - b.Min.Y/sy + 1
+		cy0 := y0>>sy - b.Min.Y>>sy
+		cy1 := (y1-1)>>sy - b.Min.Y>>sy + 1
 		out := dst.Pix[dy*dst.Stride:]
+		rows := y1 - y0
+		ry, rc := recip(f*rows), recip(1)
+		lastC := -1
 		for dx := range dw {
 			x0, x1 := b.Min.X+dx*f, min(b.Min.X+(dx+1)*f, b.Max.X)
-			cx0 := x0/sx - b.Min.X/sx
-			cx1 := (x1-1)/sx - b.Min.X/sx + 1
-			cb, cr, n := 0, 0, 0
+			if x1-x0 != f {
+				ry = recip((x1 - x0) * rows)
+			}
+			cx0 := x0>>sx - b.Min.X>>sx
+			cx1 := (x1-1)>>sx - b.Min.X>>sx + 1
+			var cb, cr uint32
 			for cy := cy0; cy < cy1; cy++ {
 				off := cy * src.CStride
-				for cx := cx0; cx < cx1; cx++ {
-					cb += int(src.Cb[off+cx])
-					cr += int(src.Cr[off+cx])
+				for _, v := range src.Cb[off+cx0 : off+cx1] {
+					cb += v32(v)
 				}
-				n += cx1 - cx0
+				for _, v := range src.Cr[off+cx0 : off+cx1] {
+					cr += v32(v)
+				}
 			}
-			np := (x1 - x0) * (y1 - y0)
-			r, g, bl := color.YCbCrToRGB(
-				uint8((ysum[dx]+np/2)/np), uint8((cb+n/2)/n), uint8((cr+n/2)/n))
+			if nc := (cx1 - cx0) * (cy1 - cy0); nc != lastC {
+				rc, lastC = recip(nc), nc
+			}
+			r, g, bl := color.YCbCrToRGB(avg(ysum[dx], ry), avg(cb, rc), avg(cr, rc))
 			o := out[dx*4 : dx*4+4 : dx*4+4]
 			o[0], o[1], o[2], o[3] = r, g, bl, 255
 		}
 	}
 }
+
+func v32(v uint8) uint32 { return uint32(v) }
+
+// recip and avg divide by multiplying: a division per channel per output
+// pixel would cost more than all the additions. recip(n) is 2^24/n rounded
+// up; avg(sum, recip(n)) is sum/n rounded, exact for sums of up to 2^16
+// bytes.
+func recip(n int) uint64 { return (1<<24 + uint64(n) - 1) / uint64(n) }
+
+func avg(sum uint32, r uint64) uint8 { return uint8((uint64(sum)*r + 1<<23) >> 24) }
 
 func shrinkGray(dst *image.NRGBA, src *image.Gray, f int) {
 	b := src.Bounds()

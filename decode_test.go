@@ -185,11 +185,11 @@ func pngHeader(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-// jpegHeader is SOI + a baseline SOF0 claiming w×h.
+// jpegHeader is SOI + a JFIF APP0 + a baseline SOF0 claiming w×h.
 func jpegHeader(w, h uint16) []byte {
-	b := []byte{0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, byte(h >> 8), byte(h), byte(w >> 8), byte(w), 3,
-		1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1}
-	return b
+	b := []byte{0xff, 0xd8, 0xff, 0xe0, 0, 16, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0}
+	return append(b, 0xff, 0xc0, 0, 17, 8, byte(h>>8), byte(h), byte(w>>8), byte(w), 3,
+		1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1)
 }
 
 // gifHeader is a GIF89a header with a logical screen of w×h.

@@ -20,7 +20,6 @@ import (
 	"image/draw"
 	"math"
 	"slices"
-	"sync"
 )
 
 // Defaults for the zero Quantizer.
@@ -101,10 +100,9 @@ func (r *Result) Share(i int) float64 {
 // most q.Colors colours. An image with no opaque pixel gives an empty
 // palette and Total 0.
 func (q *Quantizer) Histogram(m *image.NRGBA) *Result {
-	h := getGrid()
-	defer putGrid(h)
+	h := newGrid()
 	h.add(m)
-	cells := h.cells()
+	cells := h.cells
 
 	boxes := split(cells, q.colors())
 	centroids := make([]vec, len(boxes))
@@ -123,10 +121,10 @@ func (q *Quantizer) Histogram(m *image.NRGBA) *Result {
 	accs := make([]acc, len(centroids))
 	for _, c := range cells {
 		a := &accs[c.cluster]
-		a.n += c.n
-		a.r += c.sum[0]
-		a.g += c.sum[1]
-		a.b += c.sum[2]
+		a.n += int(c.n)
+		a.r += int(c.sum[0])
+		a.g += int(c.sum[1])
+		a.b += int(c.sum[2])
 	}
 	type entry struct {
 		cluster int
@@ -156,7 +154,7 @@ func (q *Quantizer) Histogram(m *image.NRGBA) *Result {
 	}
 	// Map every cell to its palette index, then every pixel.
 	for _, c := range cells {
-		h.index[c.key] = toIndex[c.cluster]
+		h.slot[c.key] = uint16(toIndex[c.cluster])
 	}
 	res.Image = h.paletted(m, res.Colors)
 	return res
@@ -196,44 +194,36 @@ func dist2(a, b vec) float64 {
 
 // cell is one occupied cell of the 5-bit grid.
 type cell struct {
+	lab     vec // Lab of the cell's mean colour
+	n       int32
+	sum     [3]int32 // sums of the 8-bit sRGB components
+	cluster int32
 	key     uint16
-	n       int
-	sum     [3]int // sums of the 8-bit sRGB components
-	lab     vec    // Lab of the cell's mean colour
-	cluster int
 }
 
 const gridSize = 1 << 15
 
-// grid is the histogram on a 5-bit-per-channel grid. Grids are pooled: a
-// quantization touches 640 KB of counters.
+// grid is the histogram on a 5-bit-per-channel grid: slot maps a grid key
+// to 1 + the index of its cell (0: empty), and later to the palette index.
 type grid struct {
-	n     [gridSize]int32
-	sum   [gridSize][3]int32
-	index [gridSize]uint8
-	used  []uint16
+	slot  []uint16
+	cells []cell
 }
 
-var grids = sync.Pool{New: func() any { return new(grid) }}
-
-func getGrid() *grid { return grids.Get().(*grid) }
-
-func putGrid(h *grid) {
-	for _, k := range h.used {
-		h.n[k] = 0
-		h.sum[k] = [3]int32{}
-	}
-	h.used = h.used[:0]
-	grids.Put(h)
+func newGrid() *grid {
+	return &grid{slot: make([]uint16, gridSize), cells: make([]cell, 0, 2048)}
 }
 
 func key(r, g, b uint8) uint16 {
 	return uint16(r>>3)<<10 | uint16(g>>3)<<5 | uint16(b>>3)
 }
 
+// add counts the opaque pixels of m. Cells are created in the order their
+// colours first occur, so the result is deterministic.
 func (h *grid) add(m *image.NRGBA) {
 	b := m.Bounds()
 	w := b.Dx() * 4
+	slot := h.slot[:gridSize]
 	for y := 0; y < b.Dy(); y++ {
 		row := m.Pix[y*m.Stride : y*m.Stride+w]
 		for i := 0; i+3 < len(row); i += 4 {
@@ -242,32 +232,24 @@ func (h *grid) add(m *image.NRGBA) {
 			}
 			r, g, bl := row[i], row[i+1], row[i+2]
 			k := key(r, g, bl)
-			if h.n[k] == 0 {
-				h.used = append(h.used, k)
+			s := slot[k]
+			if s == 0 {
+				h.cells = append(h.cells, cell{key: k})
+				s = uint16(len(h.cells))
+				slot[k] = s
 			}
-			h.n[k]++
-			s := &h.sum[k]
-			s[0] += int32(r)
-			s[1] += int32(g)
-			s[2] += int32(bl)
+			c := &h.cells[s-1]
+			c.n++
+			c.sum[0] += int32(r)
+			c.sum[1] += int32(g)
+			c.sum[2] += int32(bl)
 		}
 	}
-}
-
-// cells lists the occupied cells in key order, with the Lab of each mean.
-func (h *grid) cells() []cell {
-	keys := slices.Clone(h.used)
-	slices.Sort(keys)
-	cs := make([]cell, len(keys))
-	for i, k := range keys {
-		n := int(h.n[k])
-		s := h.sum[k]
-		c := cell{key: k, n: n, sum: [3]int{int(s[0]), int(s[1]), int(s[2])}}
-		f := 1 / float64(n)
-		c.lab = lab(float64(s[0])*f, float64(s[1])*f, float64(s[2])*f)
-		cs[i] = c
+	for i := range h.cells {
+		c := &h.cells[i]
+		f := 1 / float64(c.n)
+		c.lab = lab(float64(c.sum[0])*f, float64(c.sum[1])*f, float64(c.sum[2])*f)
 	}
-	return cs
 }
 
 // paletted builds the index image of m from the cell → colour table.
@@ -291,7 +273,7 @@ func (h *grid) paletted(m *image.NRGBA, colors []Color) *image.Paletted {
 				transparent = true
 				continue
 			}
-			dst[x] = h.index[key(row[i], row[i+1], row[i+2])]
+			dst[x] = uint8(h.slot[key(row[i], row[i+1], row[i+2])])
 		}
 	}
 	if transparent {
@@ -312,7 +294,7 @@ func newBox(cs []cell) box {
 	b := box{cells: cs}
 	var s vec
 	for _, c := range cs {
-		b.n += c.n
+		b.n += int(c.n)
 		w := float64(c.n)
 		s[0] += w * c.lab[0]
 		s[1] += w * c.lab[1]
@@ -445,8 +427,8 @@ func assign(cells []cell, centroids []vec) (changed bool) {
 				best, bestD = j, d
 			}
 		}
-		if c.cluster != best {
-			c.cluster = best
+		if int(c.cluster) != best {
+			c.cluster = int32(best)
 			changed = true
 		}
 	}

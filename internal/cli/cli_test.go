@@ -119,7 +119,7 @@ func TestBatchWithBadImages(t *testing.T) {
 		t.Errorf("exit %d, want %d", code, ExitFailed)
 	}
 	outs := decodeLines(t, stdout)
-	want := []string{"", "empty image", "ends early", "unsupported image format", "exceeds max pixels", "", "no such file"}
+	want := []string{"", "empty image", "corrupt or truncated", "unsupported image format", "exceeds max pixels", "", "no such file"}
 	if len(outs) != len(want) {
 		t.Fatalf("%d lines for %d images", len(outs), len(want))
 	}
