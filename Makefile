@@ -5,7 +5,7 @@ BIN     := $(CURDIR)/bin
 EVAL    ?= ../shared/eval/dev/labels.csv
 BENCH   ?= ../shared/bench/images
 
-.PHONY: all build run test fuzz bench bench-im eval clean
+.PHONY: all build run test fuzz bench bench-im imagemagick eval clean
 
 all: build
 
@@ -30,13 +30,19 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzProcess$$' -fuzztime $(FUZZTIME) .
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./colormap
 
-# Benchmarks on the catalog-size photos in ../shared/bench (single core).
-bench:
+# Benchmarks on the catalog-size photos in ../shared/bench, on one core,
+# with the original ImageMagick pipeline on the same photos for the ratio.
+bench: imagemagick
 	PALETTE_BENCH_IMAGES=$(BENCH) $(GO) test -run '^$$' -bench . -benchmem -cpu 1 ./...
 
-# The original ImageMagick pipeline on the same photos (needs imagemagick).
-bench-im:
-	scripts/bench-im.sh $(BENCH)
+# The ImageMagick comparison alone.
+bench-im: imagemagick
+	PALETTE_BENCH_IMAGES=$(BENCH) $(GO) test -run '^$$' -bench 'ImageMagick|QuantizeQuality' -benchtime 3x -cpu 1 .
+
+# ImageMagick from Debian's packages (the machine may ship a stand-in convert).
+imagemagick:
+	@convert -version 2>/dev/null | grep -q ImageMagick || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq imagemagick; }
 
 eval: build
 	$(BIN)/palettecli eval $(EVAL)

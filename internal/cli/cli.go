@@ -22,6 +22,7 @@ import (
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/match"
 	"github.com/palette-dev/palette/render"
 )
 
@@ -85,12 +86,22 @@ type common struct {
 	colors   string
 	size     int
 	colormap string
+	metric   string
+}
+
+// metrics are the ΔE metrics -metric can choose.
+var metrics = map[string]match.Metric{
+	"ciede2000-textile": match.CIEDE2000Textile,
+	"ciede2000":         match.CIEDE2000,
+	"cie94":             match.CIE94,
+	"cie76":             match.CIE76,
 }
 
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.colors, "colors", "", `catalog colour names, separated by "," or "|"`)
 	fs.IntVar(&c.size, "size", render.DefaultSize, fmt.Sprintf("swatch side in pixels (%d to %d)", render.MinSize, render.MaxSize))
 	fs.StringVar(&c.colormap, "colormap", "", "colour-map file (default: the embedded map)")
+	fs.StringVar(&c.metric, "metric", "ciede2000-textile", "ΔE metric for choosing colours: ciede2000-textile (kL=2), ciede2000, cie94 or cie76; reported ΔE is always CIEDE2000")
 }
 
 func (c *common) options() (*palette.Options, error) {
@@ -98,6 +109,11 @@ func (c *common) options() (*palette.Options, error) {
 		return nil, fmt.Errorf("-size %d is out of range %d to %d", c.size, render.MinSize, render.MaxSize)
 	}
 	o := &palette.Options{Size: c.size}
+	metric, ok := metrics[c.metric]
+	if !ok {
+		return nil, fmt.Errorf("-metric %q: want ciede2000-textile, ciede2000, cie94 or cie76", c.metric)
+	}
+	o.Matcher = &match.Matcher{Metric: metric}
 	if c.colormap != "" {
 		m, err := colormap.Load(c.colormap)
 		if err != nil {

@@ -173,6 +173,7 @@ func TestUsageErrors(t *testing.T) {
 		{img},                                  // no -colors
 		{"-colors", "Red", "-size", "4", img}, // size out of range
 		{"-colors", "Red", "-j", "0", img},
+		{"-colors", "Red", "-metric", "cie2020", img},
 		{"-manifest", filepath.Join(images, "manifest.csv")}, // no -o
 		{"-nosuchflag"},
 		{"-colors", "Red", "-colormap", "/nonexistent/map.txt", img},

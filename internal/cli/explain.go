@@ -86,7 +86,7 @@ var explainTmpl = template.Must(template.New("explain").Funcs(template.FuncMap{
 	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 	"de":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
 	"x4":   func(n int) int { return 4 * n },
-	"barw": func(f float64) string { return fmt.Sprintf("%.1f", 100*f) },
+	"barw": func(f float64) string { return fmt.Sprintf("%.0f", 300*f) },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
