@@ -170,7 +170,7 @@ func TestUsageErrors(t *testing.T) {
 	img := filepath.Join(images, "myntra_14064.jpg")
 	for _, args := range [][]string{
 		{},
-		{img},                                  // no -colors
+		{img},                                 // no -colors
 		{"-colors", "Red", "-size", "4", img}, // size out of range
 		{"-colors", "Red", "-j", "0", img},
 		{"-colors", "Red", "-metric", "cie2020", img},
