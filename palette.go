@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"math"
 	"slices"
 	"strings"
 
@@ -65,7 +66,7 @@ const (
 	multiMinShare = 0.06
 	// multiDistinct is the ΔE00 a further "Multi" colour must keep from the
 	// ones already chosen.
-	multiDistinct = 15.0
+	multiDistinct = 10.0
 )
 
 func (o *Options) get() Options {
@@ -322,11 +323,20 @@ func pick(m *match.Matcher, rs []colormap.Resolved, cands []Candidate, labs []ma
 }
 
 // multi chooses the product's main distinct colours: by share, skipping
-// colours close to one already chosen, at most multiMax.
+// colours close to one already chosen, at most multiMax. Skin-like colours
+// (the model wearing the product) are left out unless nothing else
+// qualifies.
 func multi(cands []match.Candidate) []int {
+	if out := multiPass(cands, false); len(out) > 0 {
+		return out
+	}
+	return multiPass(cands, true)
+}
+
+func multiPass(cands []match.Candidate, skin bool) []int {
 	var out []int
 	for j, c := range cands {
-		if c.Background || c.Share < multiMinShare {
+		if c.Background || c.Share < multiMinShare || (!skin && skinLike(c.Lab)) {
 			continue
 		}
 		distinct := true
@@ -343,10 +353,20 @@ func multi(cands []match.Candidate) []int {
 			break
 		}
 	}
-	if len(out) == 0 && len(cands) > 0 {
+	if skin && len(out) == 0 && len(cands) > 0 {
 		out = append(out, 0)
 	}
 	return out
+}
+
+// skinLike reports whether l lies in the region of Lab where photographed
+// human skin falls (hue 45°–80°, chroma 10–50, L* 40–92). Tan and camel
+// products fall there too, so it is only used where a product colour is
+// not asked for by name.
+func skinLike(l match.Lab) bool {
+	h := math.Atan2(l.B, l.A) * 180 / math.Pi
+	c := l.Chroma()
+	return h >= 45 && h <= 80 && c >= 10 && c <= 50 && l.L >= 40 && l.L <= 92
 }
 
 func round(x float64, digits int) float64 {
