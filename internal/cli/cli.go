@@ -169,7 +169,7 @@ func runSwatches(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("palettecli", env)
 	var c common
 	c.register(fs)
-	out := fs.String("o", "", "output file (one image) or directory (several images, or -manifest)")
+	out := fs.String("o", "", "output file (one image) or directory (several images, -manifest, or an existing directory)")
 	manifest := fs.String("manifest", "", `CSV with header "image,colors" (colours separated by "|")`)
 	jsonOut := fs.Bool("json", false, "write one JSON object per image to stdout (JSON Lines)")
 	workers := fs.Int("j", runtime.NumCPU(), "images processed in parallel")
@@ -231,10 +231,10 @@ func imageJobs(images, names []string, out string) ([]job, error) {
 	jobs := make([]job, len(images))
 	dir := ""
 	switch {
-	case len(images) > 1 && out != "":
-		dir = out
 	case out == "":
 		dir = "."
+	case len(images) > 1 || isDir(out):
+		dir = out
 	}
 	seen := map[string]string{}
 	for i, img := range images {
@@ -249,6 +249,16 @@ func imageJobs(images, names []string, out string) ([]job, error) {
 		jobs[i] = job{image: img, path: img, names: names, output: o}
 	}
 	return jobs, nil
+}
+
+// isDir reports whether path names a directory: an existing one, or one
+// written with a trailing separator.
+func isDir(path string) bool {
+	if strings.HasSuffix(path, string(filepath.Separator)) || strings.HasSuffix(path, "/") {
+		return true
+	}
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // swatchName is the output file name for an image: its base name with .png,

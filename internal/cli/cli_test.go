@@ -233,3 +233,14 @@ func TestColormapCheck(t *testing.T) {
 		t.Errorf("bad map: exit %d, stderr %q (want file:line)", code, stderr)
 	}
 }
+
+func TestOutputIntoExistingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := run(t, "-colors", "Red", "-o", dir, filepath.Join(images, "myntra_14064.jpg"))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "myntra_14064.png")); err != nil {
+		t.Error(err)
+	}
+}
