@@ -3,6 +3,7 @@ package palette
 import (
 	"image"
 	"image/color"
+	"math"
 )
 
 // DefaultAnalysisPixels is the default pixel budget of the analysis image:
@@ -10,208 +11,240 @@ import (
 // size, and far cheaper.
 const DefaultAnalysisPixels = 1 << 16
 
-// Shrink reduces img by an integer factor to at most budget pixels (0 means
-// DefaultAnalysisPixels), averaging each block of source pixels (area
-// averaging, alpha-weighted). The result is a new *image.NRGBA whose bounds
-// start at (0, 0); img is not modified. Images already within the budget are
-// converted without averaging.
+// Shrink reduces img by an integer factor f, the smallest that brings it
+// within budget pixels (0 means DefaultAnalysisPixels), averaging each f×f
+// block of source pixels (area averaging, weighted by alpha so the colour of
+// transparent pixels does not bleed in). The result is a new *image.NRGBA
+// whose bounds start at (0, 0); img is not modified. An image already
+// within the budget is converted without averaging.
+//
+// JPEG's *image.YCbCr is averaged in YCbCr and converted once per output
+// pixel (the conversion is affine, so this is averaging in RGB up to
+// clipping; chroma samples that straddle two blocks count in both). Other
+// types are converted a row at a time.
 func Shrink(img image.Image, budget int) *image.NRGBA {
 	if budget <= 0 {
 		budget = DefaultAnalysisPixels
 	}
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	f := 1
+	f := max(1, int(math.Sqrt(float64(w)*float64(h)/float64(budget))))
 	for (w+f-1)/f*((h+f-1)/f) > budget {
 		f++
 	}
 	dst := image.NewNRGBA(image.Rect(0, 0, (w+f-1)/f, (h+f-1)/f))
-	switch src := img.(type) {
-	case *image.YCbCr:
+	if src, ok := img.(*image.YCbCr); ok {
 		shrinkYCbCr(dst, src, f)
-	case *image.Gray:
-		shrinkGray(dst, src, f)
-	case *image.NRGBA:
-		shrinkNRGBA(dst, src, f)
-	default:
-		shrinkAny(dst, img, f)
+		return dst
 	}
+	shrinkRows(dst, img, f)
 	return dst
 }
 
-// shrinkYCbCr averages luma and chroma separately over each block, then
-// converts once per output pixel: the conversion is affine, so this equals
-// averaging in RGB up to clipping, at a fraction of the cost.
+// shrinkYCbCr averages luma and chroma separately over each block.
 func shrinkYCbCr(dst *image.NRGBA, src *image.YCbCr, f int) {
 	b := src.Bounds()
-	// Chroma subsampling, as shifts.
-	var sx, sy uint
+	// Chroma subsampling factors; chroma coordinates follow
+	// image.YCbCr.COffset exactly (integer division, also for negative
+	// bounds).
+	sx, sy := 1, 1
 	switch src.SubsampleRatio {
 	case image.YCbCrSubsampleRatio422:
-		sx = 1
-	case image.YCbCrSubsampleRatio420:
-		sx, sy = 1, 1
-	case image.YCbCrSubsampleRatio440:
-		sy = 1
-	case image.YCbCrSubsampleRatio411:
 		sx = 2
+	case image.YCbCrSubsampleRatio420:
+		sx, sy = 2, 2
+	case image.YCbCrSubsampleRatio440:
+		sy = 2
+	case image.YCbCrSubsampleRatio411:
+		sx = 4
 	case image.YCbCrSubsampleRatio410:
-		sx, sy = 2, 1
+		sx, sy = 4, 2
 	}
+	cx := func(x int) int { return x/sx - src.Rect.Min.X/sx }
+	cy := func(y int) int { return y/sy - src.Rect.Min.Y/sy }
 	dw, dh := dst.Rect.Dx(), dst.Rect.Dy()
 	w := b.Dx()
-	ysum := make([]uint32, dw)
-	col := make([]uint32, w) // the block rows summed per column
+	cw0, cw1 := cx(b.Min.X), cx(b.Max.X-1)+1
+	// Per output column: its span of luma columns and of chroma columns.
+	type span struct{ x0, x1, c0, c1 int }
+	spans := make([]span, dw)
+	for dx := range spans {
+		x0, x1 := b.Min.X+dx*f, min(b.Min.X+(dx+1)*f, b.Max.X)
+		spans[dx] = span{x0 - b.Min.X, x1 - b.Min.X, cx(x0) - cw0, cx(x1-1) + 1 - cw0}
+	}
+	// The block's rows summed per column, for luma and both chroma planes.
+	col := make([]uint32, w)
+	ccb := make([]uint32, cw1-cw0)
+	ccr := make([]uint32, cw1-cw0)
 	for dy := range dh {
 		y0, y1 := b.Min.Y+dy*f, min(b.Min.Y+(dy+1)*f, b.Max.Y)
 		clear(col)
 		for y := y0; y < y1; y++ {
-			off := (y - src.Rect.Min.Y) * src.YStride
-			row := src.Y[off : off+w]
-			col := col[:len(row)]
-			for i, v := range row {
-				col[i] += uint32(v)
-			}
+			off := (y-src.Rect.Min.Y)*src.YStride + b.Min.X - src.Rect.Min.X
+			addRow(col, src.Y[off:off+w])
 		}
-		for dx := range dw {
-			var s uint32
-			for _, v := range col[dx*f : min((dx+1)*f, w)] {
-				s += v
-			}
-			ysum[dx] = s
+		cy0, cy1 := cy(y0), cy(y1-1)+1
+		clear(ccb)
+		clear(ccr)
+		for c := cy0; c < cy1; c++ {
+			off := c*src.CStride + cw0
+			addRow(ccb, src.Cb[off:off+len(ccb)])
+			addRow(ccr, src.Cr[off:off+len(ccr)])
 		}
-		// Chroma rows covering [y0, y1).
-		cy0 := y0>>sy - b.Min.Y>>sy
-		cy1 := (y1-1)>>sy - b.Min.Y>>sy + 1
+		rows, crows := y1-y0, cy1-cy0
 		out := dst.Pix[dy*dst.Stride:]
-		rows := y1 - y0
-		ry, rc := recip(f*rows), recip(1)
-		lastC := -1
-		for dx := range dw {
-			x0, x1 := b.Min.X+dx*f, min(b.Min.X+(dx+1)*f, b.Max.X)
-			if x1-x0 != f {
-				ry = recip((x1 - x0) * rows)
+		var ry, rc uint64
+		lastY, lastC := -1, -1
+		for dx, sp := range spans {
+			var ys, cb, cr uint32
+			for _, v := range col[sp.x0:sp.x1] {
+				ys += v
 			}
-			cx0 := x0>>sx - b.Min.X>>sx
-			cx1 := (x1-1)>>sx - b.Min.X>>sx + 1
-			var cb, cr uint32
-			for cy := cy0; cy < cy1; cy++ {
-				off := cy * src.CStride
-				for _, v := range src.Cb[off+cx0 : off+cx1] {
-					cb += v32(v)
-				}
-				for _, v := range src.Cr[off+cx0 : off+cx1] {
-					cr += v32(v)
-				}
+			for i := sp.c0; i < sp.c1; i++ {
+				cb += ccb[i]
+				cr += ccr[i]
 			}
-			if nc := (cx1 - cx0) * (cy1 - cy0); nc != lastC {
-				rc, lastC = recip(nc), nc
+			if n := sp.x1 - sp.x0; n != lastY {
+				ry, lastY = recip(n*rows), n
 			}
-			r, g, bl := color.YCbCrToRGB(avg(ysum[dx], ry), avg(cb, rc), avg(cr, rc))
+			if n := sp.c1 - sp.c0; n != lastC {
+				rc, lastC = recip(n*crows), n
+			}
+			r, g, bl := color.YCbCrToRGB(avg(ys, ry), avg(cb, rc), avg(cr, rc))
 			o := out[dx*4 : dx*4+4 : dx*4+4]
 			o[0], o[1], o[2], o[3] = r, g, bl, 255
 		}
 	}
 }
 
-func v32(v uint8) uint32 { return uint32(v) }
-
-// recip and avg divide by multiplying: a division per channel per output
-// pixel would cost more than all the additions. recip(n) is 2^24/n rounded
-// up; avg(sum, recip(n)) is sum/n rounded, exact for sums of up to 2^16
-// bytes.
-func recip(n int) uint64 { return (1<<24 + uint64(n) - 1) / uint64(n) }
-
-func avg(sum uint32, r uint64) uint8 { return uint8((uint64(sum)*r + 1<<23) >> 24) }
-
-func shrinkGray(dst *image.NRGBA, src *image.Gray, f int) {
-	b := src.Bounds()
-	dw, dh := dst.Rect.Dx(), dst.Rect.Dy()
-	sum := make([]int, dw)
-	for dy := range dh {
-		y0, y1 := dy*f, min((dy+1)*f, b.Dy())
-		clear(sum)
-		for y := y0; y < y1; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+b.Dx()]
-			for dx := range dw {
-				for _, v := range row[dx*f : min((dx+1)*f, len(row))] {
-					sum[dx] += int(v)
-				}
-			}
-		}
-		out := dst.Pix[dy*dst.Stride:]
-		for dx := range dw {
-			np := (min((dx+1)*f, b.Dx()) - dx*f) * (y1 - y0)
-			v := uint8((sum[dx] + np/2) / np)
-			o := out[dx*4 : dx*4+4 : dx*4+4]
-			o[0], o[1], o[2], o[3] = v, v, v, 255
-		}
+// addRow adds a row of samples to per-column sums.
+func addRow(sums []uint32, row []uint8) {
+	sums = sums[:len(row)]
+	for i, v := range row {
+		sums[i] += uint32(v)
 	}
 }
 
-// shrinkNRGBA averages with alpha weighting, so the colour of transparent
-// pixels (often black or arbitrary) does not bleed into the average.
-func shrinkNRGBA(dst *image.NRGBA, src *image.NRGBA, f int) {
-	b := src.Bounds()
-	dw, dh := dst.Rect.Dx(), dst.Rect.Dy()
-	acc := make([][4]int, dw) // alpha-weighted r, g, b, and alpha
-	for dy := range dh {
-		y0, y1 := dy*f, min((dy+1)*f, b.Dy())
-		clear(acc)
-		for y := y0; y < y1; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+4*b.Dx()]
-			for dx := range dw {
-				a := &acc[dx]
-				seg := row[4*dx*f : 4*min((dx+1)*f, b.Dx())]
-				for i := 0; i+3 < len(seg); i += 4 {
-					al := int(seg[i+3])
-					a[0] += int(seg[i]) * al
-					a[1] += int(seg[i+1]) * al
-					a[2] += int(seg[i+2]) * al
-					a[3] += al
-				}
-			}
-		}
-		put(dst, dy, f, b.Dx(), y1-y0, acc)
-	}
+// recip and avg divide by multiplying, since a division per channel per
+// output pixel costs more than all the additions: recip(n) is 2^32/n
+// rounded up, and avg(sum, recip(n)) is sum/n rounded (off by one at most
+// for blocks of millions of pixels), clamped to 255.
+func recip(n int) uint64 { return (1<<32 + uint64(n) - 1) / uint64(n) }
+
+func avg(sum uint32, r uint64) uint8 {
+	return uint8(min((uint64(sum)*r+1<<31)>>32, 255))
 }
 
-// shrinkAny is the general path, through color.NRGBA64 per pixel.
-func shrinkAny(dst *image.NRGBA, src image.Image, f int) {
+// shrinkRows averages any other image type: each source row is converted
+// to non-premultiplied 8-bit RGBA (fast paths for the types the decoders
+// return), then summed alpha-weighted per output pixel.
+func shrinkRows(dst *image.NRGBA, src image.Image, f int) {
 	b := src.Bounds()
-	dw, dh := dst.Rect.Dx(), dst.Rect.Dy()
-	acc := make([][4]int, dw)
-	for dy := range dh {
-		y0, y1 := dy*f, min((dy+1)*f, b.Dy())
+	w := b.Dx()
+	read := rowReader(src)
+	row := make([]uint8, 4*w)
+	acc := make([][4]uint64, dst.Rect.Dx()) // alpha-weighted r, g, b, and alpha
+	for dy := range dst.Rect.Dy() {
+		y0, y1 := b.Min.Y+dy*f, min(b.Min.Y+(dy+1)*f, b.Max.Y)
 		clear(acc)
 		for y := y0; y < y1; y++ {
-			for x := 0; x < b.Dx(); x++ {
-				c := color.NRGBA64Model.Convert(src.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
-				al := int(c.A >> 8)
+			read(row, y)
+			for x := 0; x < w; x++ {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				al := uint64(p[3])
 				a := &acc[x/f]
-				a[0] += int(c.R>>8) * al
-				a[1] += int(c.G>>8) * al
-				a[2] += int(c.B>>8) * al
+				a[0] += uint64(p[0]) * al
+				a[1] += uint64(p[1]) * al
+				a[2] += uint64(p[2]) * al
 				a[3] += al
 			}
 		}
-		put(dst, dy, f, b.Dx(), y1-y0, acc)
+		out := dst.Pix[dy*dst.Stride:]
+		for dx, a := range acc {
+			n := uint64((min((dx+1)*f, w) - dx*f) * (y1 - y0))
+			o := out[dx*4 : dx*4+4 : dx*4+4]
+			if a[3] == 0 {
+				o[0], o[1], o[2], o[3] = 0, 0, 0, 0
+				continue
+			}
+			o[0] = uint8((a[0] + a[3]/2) / a[3])
+			o[1] = uint8((a[1] + a[3]/2) / a[3])
+			o[2] = uint8((a[2] + a[3]/2) / a[3])
+			o[3] = uint8((a[3] + n/2) / n)
+		}
 	}
 }
 
-// put writes one output row from alpha-weighted sums.
-func put(dst *image.NRGBA, dy, f, srcW, rows int, acc [][4]int) {
-	out := dst.Pix[dy*dst.Stride:]
-	for dx, a := range acc {
-		np := (min((dx+1)*f, srcW) - dx*f) * rows
-		o := out[dx*4 : dx*4+4 : dx*4+4]
-		if a[3] == 0 {
-			o[0], o[1], o[2], o[3] = 0, 0, 0, 0
-			continue
+// rowReader returns a function that fills row (4 bytes per pixel,
+// non-premultiplied RGBA) with source row y.
+func rowReader(src image.Image) func(row []uint8, y int) {
+	b := src.Bounds()
+	w := b.Dx()
+	switch m := src.(type) {
+	case *image.NRGBA:
+		return func(row []uint8, y int) {
+			off := m.PixOffset(b.Min.X, y)
+			copy(row, m.Pix[off:off+4*w])
 		}
-		o[0] = uint8((a[0] + a[3]/2) / a[3])
-		o[1] = uint8((a[1] + a[3]/2) / a[3])
-		o[2] = uint8((a[2] + a[3]/2) / a[3])
-		o[3] = uint8((a[3] + np/2) / np)
+	case *image.RGBA:
+		return func(row []uint8, y int) {
+			off := m.PixOffset(b.Min.X, y)
+			unpremultiply(row, m.Pix[off:off+4*w])
+		}
+	case *image.Gray:
+		return func(row []uint8, y int) {
+			off := m.PixOffset(b.Min.X, y)
+			for x, v := range m.Pix[off : off+w] {
+				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = v, v, v, 255
+			}
+		}
+	case *image.Paletted:
+		pal := make([]color.NRGBA, 256)
+		for i := range pal {
+			if i < len(m.Palette) {
+				pal[i] = color.NRGBAModel.Convert(m.Palette[i]).(color.NRGBA)
+			}
+		}
+		return func(row []uint8, y int) {
+			off := m.PixOffset(b.Min.X, y)
+			for x, i := range m.Pix[off : off+w] {
+				c := pal[i]
+				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
+			}
+		}
+	case *image.CMYK:
+		return func(row []uint8, y int) {
+			off := m.PixOffset(b.Min.X, y)
+			p := m.Pix[off : off+4*w]
+			for x := range w {
+				r, g, bl := color.CMYKToRGB(p[4*x], p[4*x+1], p[4*x+2], p[4*x+3])
+				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = r, g, bl, 255
+			}
+		}
+	}
+	return func(row []uint8, y int) {
+		for x := range w {
+			c := color.NRGBAModel.Convert(src.At(b.Min.X+x, y)).(color.NRGBA)
+			row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
+		}
+	}
+}
+
+// unpremultiply converts premultiplied RGBA bytes to non-premultiplied.
+func unpremultiply(dst, src []uint8) {
+	for i := 0; i+3 < len(src); i += 4 {
+		a := src[i+3]
+		switch a {
+		case 255:
+			dst[i], dst[i+1], dst[i+2], dst[i+3] = src[i], src[i+1], src[i+2], 255
+		case 0:
+			dst[i], dst[i+1], dst[i+2], dst[i+3] = 0, 0, 0, 0
+		default:
+			al := uint32(a)
+			dst[i] = uint8(uint32(src[i]) * 255 / al)
+			dst[i+1] = uint8(uint32(src[i+1]) * 255 / al)
+			dst[i+2] = uint8(uint32(src[i+2]) * 255 / al)
+			dst[i+3] = a
+		}
 	}
 }

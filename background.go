@@ -22,6 +22,9 @@ const (
 	// bgMajority is the share of a palette colour's pixels that must lie in
 	// the background region for that colour to be background.
 	bgMajority = 0.5
+	// bgMinProduct is the share of the pixels that must remain outside the
+	// background; with less, the whole frame is taken as the product.
+	bgMinProduct = 0.02
 )
 
 // background returns, for each palette index of q, the number of its pixels

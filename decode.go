@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"strings"
 
 	// Decoders for the formats Decode accepts.
 	_ "image/gif"
@@ -50,30 +51,28 @@ func (l *Limits) maxPixels() int64 {
 	return l.MaxPixels
 }
 
-// Errors returned by Decode, wrapped with the detail of what was wrong.
-// Test them with errors.Is.
+// Errors of Decode (the first five) and Generate, wrapped with the detail of
+// what was wrong. Test them with errors.Is. Generate also returns errors
+// wrapping colormap.ErrUnknownName.
 var (
-	ErrEmpty       = errors.New("palette: empty image")
-	ErrTooLarge    = errors.New("palette: image exceeds max bytes")
-	ErrTooManyPx   = errors.New("palette: image exceeds max pixels")
-	ErrFormat      = errors.New("palette: unsupported image format")
-	ErrCorrupt     = errors.New("palette: corrupt or truncated image")
-	ErrNoOpaque    = errors.New("palette: image has no opaque pixel")
-	ErrNoNames     = errors.New("palette: no colour names")
-	ErrUnknownName = errors.New("palette: no colour name could be resolved")
+	ErrEmpty        = errors.New("palette: empty image")
+	ErrTooLarge     = errors.New("palette: image exceeds max bytes")
+	ErrTooManyPx    = errors.New("palette: image exceeds max pixels")
+	ErrFormat       = errors.New("palette: unsupported image format")
+	ErrCorrupt      = errors.New("palette: corrupt or truncated image")
+	ErrNoOpaque     = errors.New("palette: image has no opaque pixel")
+	ErrNoNames      = errors.New("palette: no colour names")
+	ErrTooManyNames = errors.New("palette: too many colour names")
 )
-
-// Formats lists the image formats Decode accepts, by the names the image
-// package registers them under.
-var Formats = []string{"jpeg", "png", "gif", "webp", "bmp", "tiff"}
 
 // Decode reads one image from r within lim: JPEG (baseline, progressive,
 // CMYK/YCCK), PNG (any bit depth, grey, paletted, alpha), GIF (first frame),
 // WebP, BMP and TIFF, told apart by their bytes, never by a file name. It
 // reads at most lim.MaxBytes, checks the header's width×height against
 // lim.MaxPixels before decoding, and applies the EXIF orientation of JPEGs.
-// Every failure wraps one of ErrEmpty, ErrTooLarge, ErrTooManyPx, ErrFormat
-// or ErrCorrupt; a decoder panic on hostile input is returned as ErrCorrupt.
+// Every failure of the image wraps one of ErrEmpty, ErrTooLarge,
+// ErrTooManyPx, ErrFormat or ErrCorrupt (a decoder panic on hostile input is
+// returned as ErrCorrupt); a failure to read r is returned as it is.
 func Decode(r io.Reader, lim *Limits) (image.Image, string, error) {
 	max := lim.maxBytes()
 	data, err := io.ReadAll(io.LimitReader(r, max+1))
@@ -96,8 +95,8 @@ func DecodeBytes(data []byte, lim *Limits) (img image.Image, format string, err 
 		return nil, "", fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), max)
 	}
 	defer func() {
-		if p := recover(); p != nil {
-			img, err = nil, fmt.Errorf("%w: %s decoder failed: %v", ErrCorrupt, format, p)
+		if recover() != nil {
+			img, err = nil, fmt.Errorf("%w: the %s decoder failed on malformed data", ErrCorrupt, formatName(format))
 		}
 	}()
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
@@ -120,13 +119,34 @@ func DecodeBytes(data []byte, lim *Limits) (img image.Image, format string, err 
 	if err != nil {
 		return nil, format, classify(format, err)
 	}
-	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
-		if format != "jpeg" || b.Dx() != cfg.Height || b.Dy() != cfg.Width {
-			return nil, format, fmt.Errorf("%w: %s header says %d×%d, pixels are %d×%d",
-				ErrCorrupt, format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
-		}
+	if !consistent(format, cfg, img.Bounds()) {
+		b := img.Bounds()
+		return nil, format, fmt.Errorf("%w: %s header says %d×%d, pixels are %d×%d",
+			ErrCorrupt, format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
 	return img, format, nil
+}
+
+// consistent checks the decoded bounds against the header: the same size,
+// or for a JPEG the size turned by its EXIF orientation, or for a GIF a
+// first frame inside the logical screen.
+func consistent(format string, cfg image.Config, b image.Rectangle) bool {
+	switch {
+	case b.Dx() == cfg.Width && b.Dy() == cfg.Height:
+		return true
+	case format == "jpeg":
+		return b.Dx() == cfg.Height && b.Dy() == cfg.Width
+	case format == "gif":
+		return !b.Empty() && b.In(image.Rect(0, 0, cfg.Width, cfg.Height))
+	}
+	return false
+}
+
+func formatName(format string) string {
+	if format == "" {
+		return "image"
+	}
+	return format
 }
 
 // classify turns a decoder error into one of the package's errors.
@@ -145,7 +165,11 @@ func classify(format string, err error) error {
 	if errors.As(err, &jerr) || errors.As(err, &perr) || errors.As(err, &terr) {
 		return fmt.Errorf("%w: %s variant: %v", ErrFormat, format, err)
 	}
-	return fmt.Errorf("%w: %s: %v", ErrCorrupt, format, err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, format+":") {
+		msg = formatName(format) + ": " + msg
+	}
+	return fmt.Errorf("%w: %s", ErrCorrupt, msg)
 }
 
 func sniffed(format string) string {

@@ -44,7 +44,8 @@ type Options struct {
 	// Colors is the number of colours the photo is quantized to; 0 means 16.
 	Colors int
 	// Candidates is how many of the most frequent product colours are
-	// offered to the names (background colours come on top); 0 means 10.
+	// offered to the names (background colours come on top), 1 to
+	// MaxCandidates; 0 means 10, larger values are clamped.
 	Candidates int
 	// AnalysisPixels is the pixel budget of the analysis image; 0 means
 	// DefaultAnalysisPixels.
@@ -60,6 +61,7 @@ type Options struct {
 const (
 	DefaultColors     = 16
 	DefaultCandidates = 10
+	MaxCandidates     = 32
 	// multiMax is the largest number of colours "Multi" yields, and
 	// multiMinShare the smallest product share a colour needs to count.
 	multiMax      = 4
@@ -86,6 +88,7 @@ func (o *Options) get() Options {
 	if v.Candidates <= 0 {
 		v.Candidates = DefaultCandidates
 	}
+	v.Candidates = min(v.Candidates, MaxCandidates)
 	return v
 }
 
@@ -116,8 +119,10 @@ type Pick struct {
 	// and Via how ("exact", "alias", "modifier", "multi").
 	Resolved string `json:"resolved"`
 	Via      string `json:"via"`
-	// Candidate is the index of the chosen candidate, and Distances the ΔE
-	// from the name to every candidate (nil for "Multi").
+	// Index is the position of the name in the names given to Generate,
+	// Candidate the index of the chosen candidate, and Distances the
+	// standard ΔE2000 from the name to every candidate (nil for "Multi").
+	Index     int       `json:"-"`
 	Candidate int       `json:"-"`
 	Distances []float64 `json:"-"`
 }
@@ -156,12 +161,16 @@ func Process(ctx context.Context, data []byte, names []string, opts *Options) (*
 
 // Generate makes the swatch for img and the catalog colour names. img is not
 // modified. Names the map cannot resolve are an error wrapping
-// colormap.ErrUnknownName that lists them; when names is empty the error is
-// ErrNoNames. A photo with no opaque pixel gives ErrNoOpaque.
+// colormap.ErrUnknownName that lists them; when names is empty (or all
+// blank) the error is ErrNoNames. A photo with no opaque pixel gives
+// ErrNoOpaque, one beyond opts.Limits.MaxPixels ErrTooManyPx.
 func Generate(ctx context.Context, img image.Image, names []string, opts *Options) (*Result, error) {
 	o := opts.get()
 	if o.Size < render.MinSize || o.Size > render.MaxSize {
 		return nil, fmt.Errorf("%w: %d (want %d to %d)", render.ErrSize, o.Size, render.MinSize, render.MaxSize)
+	}
+	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > o.Limits.maxPixels() {
+		return nil, fmt.Errorf("%w: %d×%d, limit %d pixels", ErrTooManyPx, b.Dx(), b.Dy(), o.Limits.maxPixels())
 	}
 	resolved, err := resolve(o.Map, names)
 	if err != nil {
@@ -193,24 +202,36 @@ func Generate(ctx context.Context, img image.Image, names []string, opts *Option
 	return &Result{Picks: picks, Candidates: cands, Swatch: png, Quantized: q.Image}, nil
 }
 
+// MaxNames is the most colour names one job may carry.
+const MaxNames = 16
+
+// named is a resolved name and its position in the names given.
+type named struct {
+	colormap.Resolved
+	index int
+}
+
 // resolve looks every name up in the map, reporting all unknown names at
-// once.
-func resolve(m *colormap.Map, names []string) ([]colormap.Resolved, error) {
-	var rs []colormap.Resolved
+// once. Blank names are skipped.
+func resolve(m *colormap.Map, names []string) ([]named, error) {
+	var rs []named
 	var unknown []string
-	for _, n := range names {
+	for i, n := range names {
 		if strings.TrimSpace(n) == "" {
 			continue
+		}
+		if len(rs)+len(unknown) == MaxNames {
+			return nil, fmt.Errorf("%w: more than %d", ErrTooManyNames, MaxNames)
 		}
 		r, err := m.Resolve(n)
 		if err != nil {
 			if errors.Is(err, colormap.ErrUnknownName) {
-				unknown = append(unknown, fmt.Sprintf("%q", n))
+				unknown = append(unknown, quoteShort(n))
 				continue
 			}
 			return nil, err
 		}
-		rs = append(rs, r)
+		rs = append(rs, named{r, i})
 	}
 	switch {
 	case len(unknown) > 0:
@@ -219,6 +240,14 @@ func resolve(m *colormap.Map, names []string) ([]colormap.Resolved, error) {
 		return nil, ErrNoNames
 	}
 	return rs, nil
+}
+
+// quoteShort quotes a name for an error message, cut to 40 characters.
+func quoteShort(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return fmt.Sprintf("%q…", string(r[:40]))
+	}
+	return fmt.Sprintf("%q", s)
 }
 
 // candidates ranks the palette: up to n product colours by their share of
@@ -234,6 +263,12 @@ func candidates(q *quantize.Result, n int) ([]Candidate, []match.Lab) {
 		if !isBackground(c.Count, inBg[i]) {
 			fgTotal += c.Count - inBg[i]
 		}
+	}
+	if float64(fgTotal) < bgMinProduct*float64(q.Total) {
+		// Next to nothing is left: the "background" is the product,
+		// filling the frame (a fabric close-up, a flat colour).
+		clear(inBg)
+		fgTotal = q.Total
 	}
 	type ranked struct {
 		i     int
@@ -277,7 +312,7 @@ func isBackground(count, inBg int) bool {
 
 // pick matches the resolved names to the candidates; "Multi" names take the
 // product's main distinct colours.
-func pick(m *match.Matcher, rs []colormap.Resolved, cands []Candidate, labs []match.Lab) []Pick {
+func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []Pick {
 	mc := make([]match.Candidate, len(cands))
 	for i, c := range cands {
 		mc[i] = match.Candidate{Color: c.Color, Lab: labs[i], Share: c.Share, Background: c.Background}
@@ -294,16 +329,26 @@ func pick(m *match.Matcher, rs []colormap.Resolved, cands []Candidate, labs []ma
 		names = append(names, n)
 	}
 	matched := m.Match(names, mc)
-	dist := match.Distances(names, mc, match.CIEDE2000)
 
 	var picks []Pick
 	next := 0
 	for _, r := range rs {
 		if r.Kind == colormap.Multi {
-			for _, j := range multi(mc) {
+			chosen := multi(mc)
+			// Confidence: how much of the product the chosen colours
+			// cover, full from half of it.
+			covered := 0.0
+			for _, j := range chosen {
+				if !cands[j].Background {
+					covered += cands[j].Share
+				}
+			}
+			conf := round(min(1, 2*covered), 3)
+			for _, j := range chosen {
 				picks = append(picks, Pick{
 					Name: r.Query, Color: cands[j].Color, Hex: cands[j].Hex,
-					Share: cands[j].Share, Confidence: 1, Resolved: r.Name, Via: "multi", Candidate: j,
+					Share: cands[j].Share, Confidence: conf, LowConfidence: covered == 0,
+					Resolved: r.Name, Via: "multi", Index: r.index, Candidate: j,
 				})
 			}
 			continue
@@ -315,8 +360,8 @@ func pick(m *match.Matcher, rs []colormap.Resolved, cands []Candidate, labs []ma
 			Name: r.Query, Color: c.Color, Hex: c.Hex,
 			DeltaE: round(p.DeltaE, 2), Share: c.Share,
 			Confidence: p.Confidence, LowConfidence: p.LowConfidence,
-			Resolved: r.Name, Via: r.Via.String(), Candidate: p.Candidate,
-			Distances: dist[next-1],
+			Resolved: r.Name, Via: r.Via.String(), Index: r.index, Candidate: p.Candidate,
+			Distances: p.Distances,
 		})
 	}
 	return picks

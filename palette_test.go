@@ -16,7 +16,10 @@ import (
 	"sync"
 	"testing"
 
+	colorful "github.com/lucasb-eyer/go-colorful"
+
 	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/match"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -201,17 +204,22 @@ func TestProcessDeterministic(t *testing.T) {
 	}
 }
 
+// goldenLine is one photo's entry in testdata/golden/picks.jsonl.
+type goldenLine struct {
+	File  string `json:"file"`
+	Picks []Pick `json:"picks"`
+}
+
 // TestGolden pins the picks for the sample photos, so a change in the
-// method shows up as a diff of testdata/golden/picks.json (regenerate with
-// go test -run TestGolden -update).
+// method shows up as a diff of testdata/golden/picks.jsonl (regenerate with
+// go test -run TestGolden -update, and review the diff). Shades may move by
+// ΔE2000 0.5 before the test fails.
 func TestGolden(t *testing.T) {
-	f, err := os.Open("testdata/images/manifest.csv")
+	data, err := os.ReadFile("testdata/images/manifest.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var lines []string
-	data, _ := os.ReadFile(f.Name())
+	var got []goldenLine
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n")[1:] {
 		file, colors, _ := strings.Cut(line, ",")
 		img, err := os.ReadFile(filepath.Join("testdata/images", file))
@@ -222,32 +230,106 @@ func TestGolden(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		b, _ := json.Marshal(struct {
-			File  string `json:"file"`
-			Picks []Pick `json:"picks"`
-			Bytes int    `json:"bytes"`
-		}{file, res.Picks, len(res.Swatch)})
-		lines = append(lines, string(b))
+		got = append(got, goldenLine{file, res.Picks})
 	}
-	got := []byte(strings.Join(lines, "\n") + "\n")
 	golden := "testdata/golden/picks.jsonl"
 	if *update {
-		os.MkdirAll(filepath.Dir(golden), 0o755)
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		for _, g := range got {
+			enc.Encode(g)
+		}
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
+	f, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatalf("%v (run go test -run TestGolden -update)", err)
 	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range min(len(gl), len(wl)) {
-			if gl[i] != wl[i] {
-				t.Errorf("line %d:\n got %s\nwant %s", i+1, gl[i], wl[i])
+	var want []goldenLine
+	dec := json.NewDecoder(bytes.NewReader(f))
+	for dec.More() {
+		var g goldenLine
+		if err := dec.Decode(&g); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, g)
+	}
+	if len(want) != len(got) {
+		t.Fatalf("%d photos, golden has %d", len(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if len(g.Picks) != len(w.Picks) {
+			t.Errorf("%s: %d picks, golden %d", w.File, len(g.Picks), len(w.Picks))
+			continue
+		}
+		for k, wp := range w.Picks {
+			gp := g.Picks[k]
+			wl, _ := colorful.Hex(wp.Hex)
+			gl, _ := colorful.Hex(gp.Hex)
+			if de := match.CIEDE2000(match.ToLab(wl), match.ToLab(gl)); de > 0.5 || gp.Name != wp.Name || gp.LowConfidence != wp.LowConfidence {
+				t.Errorf("%s: pick %s %s (low confidence %v), golden %s %s (%v): ΔE2000 %.2f",
+					w.File, gp.Name, gp.Hex, gp.LowConfidence, wp.Name, wp.Hex, wp.LowConfidence, de)
 			}
 		}
-		t.Error("picks differ from testdata/golden/picks.jsonl; if the change is intended, run with -update and review the diff")
+	}
+}
+
+// A photo that is all one colour is the product filling the frame, not a
+// background with nothing on it.
+func TestGenerateFullFrame(t *testing.T) {
+	m := scene(50, 50, grey)
+	res, err := Generate(context.Background(), m, []string{"Multi", "Navy Blue"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range res.Candidates {
+		if c.Background {
+			t.Errorf("candidate %s marked background", c.Hex)
+		}
+	}
+	if p := res.Picks[0]; p.Hex != Hex(grey) || p.LowConfidence {
+		t.Errorf("Multi pick %+v", p)
+	}
+	if p := res.Picks[1]; !p.LowConfidence {
+		t.Errorf("Navy Blue on a grey frame should be low confidence: %+v", p)
+	}
+}
+
+func TestGenerateLimits(t *testing.T) {
+	huge := image.NewUniform(red) // bounds: practically infinite
+	if _, err := Generate(context.Background(), huge, []string{"Red"}, nil); !errors.Is(err, ErrTooManyPx) {
+		t.Errorf("image.Uniform: err = %v", err)
+	}
+	names := make([]string, MaxNames+1)
+	for i := range names {
+		names[i] = "Red"
+	}
+	img := scene(10, 10, red)
+	if _, err := Generate(context.Background(), img, names, nil); !errors.Is(err, ErrTooManyNames) {
+		t.Errorf("%d names: err = %v", len(names), err)
+	}
+	long := strings.Repeat("Blorange ", 1000)
+	_, err := Generate(context.Background(), img, []string{long}, nil)
+	if !errors.Is(err, colormap.ErrUnknownName) || len(err.Error()) > 200 {
+		t.Errorf("a long unknown name: err = %.300v", err)
+	}
+}
+
+// Picks carry the position of their name, also around Multi and blanks.
+func TestPickIndex(t *testing.T) {
+	img := scene(60, 60, white, image.Rect(10, 10, 30, 50), red, image.Rect(30, 10, 50, 50), navy)
+	res, err := Generate(context.Background(), img, []string{"Multi", "", "Red", "Navy"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, p := range res.Picks {
+		got = append(got, p.Index)
+	}
+	if len(got) != 4 || got[0] != 0 || got[1] != 0 || got[2] != 2 || got[3] != 3 {
+		t.Errorf("indices %v, want [0 0 2 3]", got)
 	}
 }

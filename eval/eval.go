@@ -12,6 +12,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -45,7 +46,11 @@ func ReadLabels(r io.Reader) ([]Row, error) {
 	}
 	col := map[string]int{}
 	for i, h := range head {
-		col[strings.TrimSpace(h)] = i
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if h == "colors" {
+			h = "colours"
+		}
+		col[h] = i
 	}
 	for _, need := range []string{"file", "colours", "ref_hex"} {
 		if _, ok := col[need]; !ok {
@@ -67,8 +72,10 @@ func ReadLabels(r io.Reader) ([]Row, error) {
 			}
 			return ""
 		}
-		row := Row{File: get("file"), Colors: split(get("colours")), Line: line}
-		row.Refs = strings.Split(get("ref_hex"), "|")
+		row := Row{File: get("file"), Colors: split(get("colours")), Refs: split(get("ref_hex")), Line: line}
+		if len(row.Refs) > len(row.Colors) {
+			return nil, fmt.Errorf("eval: line %d: %d reference shades for %d colours", line, len(row.Refs), len(row.Colors))
+		}
 		for len(row.Refs) < len(row.Colors) {
 			row.Refs = append(row.Refs, "")
 		}
@@ -76,12 +83,14 @@ func ReadLabels(r io.Reader) ([]Row, error) {
 	}
 }
 
+// split splits a "|" list, keeping positions (an empty entry stays empty).
 func split(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, "|") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	out := strings.Split(s, "|")
+	for i := range out {
+		out[i] = strings.TrimSpace(out[i])
 	}
 	return out
 }
@@ -121,10 +130,13 @@ func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*R
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		data, err := readImage(dir, row.File)
 		var res *palette.Result
+		img, err := readImage(dir, row.File, opts)
 		if err == nil {
-			res, err = palette.Process(ctx, data, row.Colors, opts)
+			res, err = palette.Generate(ctx, img, row.Colors, opts)
+		}
+		if err != nil {
+			rep.Failed++
 		}
 		for i, name := range row.Colors {
 			if row.Refs[i] == "" {
@@ -138,9 +150,11 @@ func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*R
 			case err != nil:
 				s.Error = err.Error()
 				s.DeltaE = 100
-				rep.Failed++
 			default:
-				p := pickFor(res, name, i)
+				p, ok := pickFor(res, i)
+				if !ok {
+					return nil, fmt.Errorf("eval: line %d: no pick for colour %d (%q)", row.Line, i+1, name)
+				}
 				s.Got = p.Hex
 				s.DeltaE = round2(match.CIEDE2000(match.ToLab(ref), match.ToLab(p.Color)))
 				s.Background = res.Candidates[p.Candidate].Background
@@ -175,34 +189,35 @@ func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*R
 	return rep, nil
 }
 
-// readImage reads a labelled photo beside the labels file or, as in the
+// readImage decodes a labelled photo beside the labels file or, as in the
 // layout of the shared eval set, in its images/ folder.
-func readImage(dir, file string) ([]byte, error) {
-	data, err := os.ReadFile(filepath.Join(dir, file))
+func readImage(dir, file string, opts *palette.Options) (image.Image, error) {
+	f, err := os.Open(filepath.Join(dir, file))
 	if errors.Is(err, os.ErrNotExist) {
-		if d, err2 := os.ReadFile(filepath.Join(dir, "images", file)); err2 == nil {
-			return d, nil
+		if f2, err2 := os.Open(filepath.Join(dir, "images", file)); err2 == nil {
+			f, err = f2, nil
 		}
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var lim *palette.Limits
+	if opts != nil {
+		lim = opts.Limits
+	}
+	img, _, err := palette.Decode(f, lim)
+	return img, err
 }
 
-// pickFor finds the pick of the i-th name. Names map to picks in order,
-// except that "Multi" may yield several picks.
-func pickFor(res *palette.Result, name string, i int) palette.Pick {
-	seen := -1
-	prev := ""
+// pickFor finds the (first) pick of the i-th name.
+func pickFor(res *palette.Result, i int) (palette.Pick, bool) {
 	for _, p := range res.Picks {
-		if p.Via == "multi" && p.Name == prev {
-			continue
-		}
-		seen++
-		prev = p.Name
-		if seen == i {
-			return p
+		if p.Index == i {
+			return p, true
 		}
 	}
-	return res.Picks[len(res.Picks)-1]
+	return palette.Pick{}, false
 }
 
 func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }

@@ -1,8 +1,10 @@
 package match
 
 import (
+	"cmp"
 	"image/color"
 	"math"
+	"slices"
 )
 
 // Candidate is one colour of the photo that a name may pick.
@@ -34,6 +36,8 @@ type Pick struct {
 	// LowConfidence is set when DeltaE exceeds the matcher's threshold: the
 	// catalog name probably does not describe the photo.
 	LowConfidence bool
+	// Distances is the standard CIEDE2000 from the name to every candidate.
+	Distances []float64
 }
 
 // Defaults of the zero Matcher.
@@ -123,6 +127,7 @@ func (m *Matcher) Match(names []Name, cands []Candidate) []Pick {
 			DeltaE:        std[i][j],
 			Confidence:    confidence(cost[i], j, std[i][j]),
 			LowConfidence: std[i][j] > orDefault(m.lowConf(), DefaultLowConfidence),
+			Distances:     std[i],
 		}
 	}
 	return picks
@@ -171,7 +176,7 @@ func (m *Matcher) costs(d [][]float64, cands []Candidate) [][]float64 {
 			case c.Background:
 				// allowed, but a product colour as close wins
 				x += slack
-			case c.Share > 0 && top > 0:
+			case c.Share > 0 && top > c.Share:
 				x += sw * math.Log2(top/c.Share)
 			}
 			cost[i][j] = x
@@ -181,13 +186,15 @@ func (m *Matcher) costs(d [][]float64, cands []Candidate) [][]float64 {
 }
 
 // assign chooses a candidate per name minimising the total cost plus the
-// sharing penalty: exhaustively for up to 4 names, greedily beyond.
+// sharing penalty. The search is exact (branch and bound over candidates in
+// order of cost, bounded by the sum of the remaining rows' minima) for up to
+// maxExact names, and greedy beyond.
 func (m *Matcher) assign(cost [][]float64) []int {
 	pen := DefaultSharePenalty
 	if m != nil {
 		pen = orDefault(m.SharePenalty, DefaultSharePenalty)
 	}
-	n, k := len(cost), len(cost[0])
+	n := len(cost)
 	best := make([]int, n)
 	for i := range cost {
 		best[i] = argmin(cost[i])
@@ -195,20 +202,7 @@ func (m *Matcher) assign(cost [][]float64) []int {
 	if n == 1 {
 		return best
 	}
-	total := func(ch []int) float64 {
-		t := 0.0
-		for i, j := range ch {
-			t += cost[i][j]
-			for _, j2 := range ch[:i] {
-				if j2 == j {
-					t += pen
-					break
-				}
-			}
-		}
-		return t
-	}
-	if n > 4 {
+	if n > maxExact {
 		// Greedy: names in order, each avoiding candidates already taken
 		// unless that costs more than the penalty.
 		used := map[int]bool{}
@@ -230,28 +224,50 @@ func (m *Matcher) assign(cost [][]float64) []int {
 		}
 		return best
 	}
+	// rest[i] is a lower bound of the cost of rows i and after.
+	rest := make([]float64, n+1)
+	order := make([][]int, n)
+	for i := n - 1; i >= 0; i-- {
+		rest[i] = rest[i+1] + cost[i][best[i]]
+		order[i] = make([]int, len(cost[i]))
+		for j := range order[i] {
+			order[i][j] = j
+		}
+		row := cost[i]
+		slices.SortStableFunc(order[i], func(a, b int) int { return cmp.Compare(row[a], row[b]) })
+	}
+	bestTotal := math.Inf(1)
 	cur := make([]int, n)
-	bestTotal := total(best)
-	var rec func(i int)
-	rec = func(i int) {
+	var rec func(i int, total float64)
+	rec = func(i int, total float64) {
 		if i == n {
-			if t := total(cur); t < bestTotal {
-				bestTotal = t
+			if total < bestTotal {
+				bestTotal = total
 				copy(best, cur)
 			}
 			return
 		}
-		for j := range k {
-			if math.IsInf(cost[i][j], 1) {
+		for _, j := range order[i] {
+			c := cost[i][j]
+			if math.IsInf(c, 1) || total+c+rest[i+1] >= bestTotal {
+				break // the rest of the row costs more still
+			}
+			if slices.Contains(cur[:i], j) {
+				c += pen
+			}
+			if total+c+rest[i+1] >= bestTotal {
 				continue
 			}
 			cur[i] = j
-			rec(i + 1)
+			rec(i+1, total+c)
 		}
 	}
-	rec(0)
+	rec(0, 0)
 	return best
 }
+
+// maxExact is the largest number of names assigned by exhaustive search.
+const maxExact = 8
 
 func argmin(xs []float64) int {
 	b := 0

@@ -26,7 +26,9 @@ import (
 const (
 	DefaultColors = 16 // palette size
 	DefaultRefine = 3  // k-means passes in Lab
-	MaxColors     = 256
+	// MaxColors is the largest palette: 255, leaving one index of the
+	// result's paletted image for transparent pixels.
+	MaxColors = 255
 )
 
 // OpaqueAlpha is the alpha (0–255, non-premultiplied) below which a pixel is
@@ -117,14 +119,17 @@ func (q *Quantizer) Histogram(m *image.NRGBA) *Result {
 	assign(cells, centroids)
 
 	// Palette colours: the mean sRGB of the pixels in each cluster.
-	type acc struct{ n, r, g, b int }
+	type acc struct {
+		n       int
+		r, g, b uint64
+	}
 	accs := make([]acc, len(centroids))
 	for _, c := range cells {
 		a := &accs[c.cluster]
-		a.n += int(c.n)
-		a.r += int(c.sum[0])
-		a.g += int(c.sum[1])
-		a.b += int(c.sum[2])
+		a.n += c.n
+		a.r += c.sum[0]
+		a.g += c.sum[1]
+		a.b += c.sum[2]
 	}
 	type entry struct {
 		cluster int
@@ -180,7 +185,7 @@ func (q *Quantizer) refine() int {
 	return q.Refine
 }
 
-func div(sum, n int) uint8 { return uint8((sum + n/2) / n) }
+func div(sum uint64, n int) uint8 { return uint8((sum + uint64(n)/2) / uint64(n)) }
 
 func luma(c color.NRGBA) int { return 299*int(c.R) + 587*int(c.G) + 114*int(c.B) }
 
@@ -195,8 +200,8 @@ func dist2(a, b vec) float64 {
 // cell is one occupied cell of the 5-bit grid.
 type cell struct {
 	lab     vec // Lab of the cell's mean colour
-	n       int32
-	sum     [3]int32 // sums of the 8-bit sRGB components
+	n       int
+	sum     [3]uint64 // sums of the 8-bit sRGB components
 	cluster int32
 	key     uint16
 }
@@ -240,9 +245,9 @@ func (h *grid) add(m *image.NRGBA) {
 			}
 			c := &h.cells[s-1]
 			c.n++
-			c.sum[0] += int32(r)
-			c.sum[1] += int32(g)
-			c.sum[2] += int32(bl)
+			c.sum[0] += uint64(r)
+			c.sum[1] += uint64(g)
+			c.sum[2] += uint64(bl)
 		}
 	}
 	for i := range h.cells {
@@ -294,7 +299,7 @@ func newBox(cs []cell) box {
 	b := box{cells: cs}
 	var s vec
 	for _, c := range cs {
-		b.n += int(c.n)
+		b.n += c.n
 		w := float64(c.n)
 		s[0] += w * c.lab[0]
 		s[1] += w * c.lab[1]

@@ -210,3 +210,25 @@ func TestLabAgreesWithColorful(t *testing.T) {
 		}
 	}
 }
+
+// Counts beyond 2^31 / 255 pixels per cell do not overflow.
+func TestHistogramLargeImage(t *testing.T) {
+	m := fill(3000, 3000, white)
+	r := (&Quantizer{}).Histogram(m)
+	if len(r.Colors) != 1 || r.Colors[0].Color != white || r.Total != 9_000_000 {
+		t.Errorf("got %v total %d", r.Colors, r.Total)
+	}
+}
+
+// The largest palette still leaves an index for transparent pixels.
+func TestMaxColorsWithTransparency(t *testing.T) {
+	m := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for i := 0; i < len(m.Pix); i += 4 {
+		m.Pix[i], m.Pix[i+1], m.Pix[i+2], m.Pix[i+3] = uint8(i), uint8(i>>8), uint8(i>>4), 255
+	}
+	m.Pix[3] = 0
+	r := (&Quantizer{Colors: 1000}).Histogram(m)
+	if len(r.Colors) > MaxColors || len(r.Image.Palette) != len(r.Colors)+1 || int(r.Image.Pix[0]) != len(r.Colors) {
+		t.Errorf("%d colours, palette %d, transparent index %d", len(r.Colors), len(r.Image.Palette), r.Image.Pix[0])
+	}
+}

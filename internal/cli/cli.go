@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -100,6 +101,14 @@ var metrics = map[string]match.Metric{
 func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.colors, "colors", "", `catalog colour names, separated by "," or "|"`)
 	fs.IntVar(&c.size, "size", render.DefaultSize, fmt.Sprintf("swatch side in pixels (%d to %d)", render.MinSize, render.MaxSize))
+	c.registerMap(fs)
+}
+
+// registerMap registers the flags that choose how names are matched.
+func (c *common) registerMap(fs *flag.FlagSet) {
+	if c.size == 0 {
+		c.size = render.DefaultSize
+	}
 	fs.StringVar(&c.colormap, "colormap", "", "colour-map file (default: the embedded map)")
 	fs.StringVar(&c.metric, "metric", "ciede2000-textile", "ΔE metric for choosing colours: ciede2000-textile (kL=2), ciede2000, cie94 or cie76; reported ΔE is always CIEDE2000")
 }
@@ -223,7 +232,44 @@ func runSwatches(ctx context.Context, args []string, env Env) int {
 			return usageError(env, "%v", err)
 		}
 	}
+	if err := checkOutputs(jobs); err != nil {
+		return usageError(env, "%v", err)
+	}
 	return process(ctx, jobs, opts, *workers, *jsonOut, env)
+}
+
+// checkOutputs refuses a swatch that would overwrite one of the input
+// photos.
+func checkOutputs(jobs []job) error {
+	inputs := map[string]string{}
+	var infos []os.FileInfo
+	var infoPaths []string
+	for _, j := range jobs {
+		if abs, err := filepath.Abs(j.path); err == nil {
+			inputs[abs] = j.image
+		}
+		if fi, err := os.Stat(j.path); err == nil {
+			infos = append(infos, fi)
+			infoPaths = append(infoPaths, j.image)
+		}
+	}
+	for _, j := range jobs {
+		abs, err := filepath.Abs(j.output)
+		if err != nil {
+			continue
+		}
+		if in, ok := inputs[abs]; ok {
+			return fmt.Errorf("the swatch for %s would overwrite the input %s", j.image, in)
+		}
+		if fo, err := os.Stat(j.output); err == nil {
+			for i, fi := range infos {
+				if os.SameFile(fi, fo) {
+					return fmt.Errorf("the swatch for %s would overwrite the input %s", j.image, infoPaths[i])
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // imageJobs names the outputs of images given on the command line.
@@ -396,7 +442,10 @@ func process(ctx context.Context, jobs []job, opts *palette.Options, n int, json
 			if o.Candidates == nil {
 				o.Candidates = []palette.Candidate{}
 			}
-			enc.Encode(o)
+			if err := enc.Encode(o); err != nil {
+				fmt.Fprintf(env.Stderr, "palettecli: writing output: %v\n", err)
+				status = ExitFailed
+			}
 			continue
 		}
 		if bar != nil {
@@ -437,27 +486,54 @@ func describe(picks []palette.Pick) string {
 // runJob makes and writes one swatch.
 func runJob(ctx context.Context, j job, opts *palette.Options) Output {
 	o := Output{Image: j.image}
-	data, err := os.ReadFile(j.path)
-	if err != nil {
-		o.Error = fileError(err)
-		return o
-	}
 	if len(j.names) == 0 {
 		o.Error = palette.ErrNoNames.Error()
 		return o
 	}
-	res, err := palette.Process(ctx, data, j.names, opts)
+	res, err := generate(ctx, j.path, j.names, opts)
 	if err != nil {
-		o.Error = err.Error()
+		o.Error = fileError(err)
 		return o
 	}
-	o.Colors, o.Candidates, o.Bytes = res.Picks, res.Candidates, len(res.Swatch)
 	if err := writeFile(j.output, res.Swatch); err != nil {
 		o.Error = fileError(err)
 		return o
 	}
-	o.Output = j.output
+	o.Output, o.Colors, o.Candidates, o.Bytes = j.output, res.Picks, res.Candidates, len(res.Swatch)
 	return o
+}
+
+// decode reads an image file within the byte limit (so a huge file, a FIFO
+// or a device costs no more than the limit) and decodes it.
+func decode(path string, opts *palette.Options) (image.Image, string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer f.Close()
+	cr := &countingReader{r: f}
+	img, format, err := palette.Decode(cr, opts.Limits)
+	return img, format, cr.n, err
+}
+
+// generate decodes the image file and runs the pipeline.
+func generate(ctx context.Context, path string, names []string, opts *palette.Options) (*palette.Result, error) {
+	img, _, _, err := decode(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return palette.Generate(ctx, img, names, opts)
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 func fileError(err error) string {

@@ -7,6 +7,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"hash/crc32"
+	"image"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -244,3 +246,43 @@ func TestOutputIntoExistingDirectory(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A swatch never overwrites an input photo.
+func TestRefusesToOverwriteInput(t *testing.T) {
+	dir := t.TempDir()
+	src, _ := os.ReadFile(filepath.Join(images, "myntra_14064.jpg"))
+	var pngBuf bytes.Buffer
+	img, _ := jpegDecode(src)
+	png.Encode(&pngBuf, img)
+	photo := filepath.Join(dir, "c.png")
+	os.WriteFile(photo, pngBuf.Bytes(), 0o644)
+	os.WriteFile(filepath.Join(dir, "manifest.csv"), []byte("image,colors\nc.png,Grey\n"), 0o644)
+	for _, args := range [][]string{
+		{"-manifest", filepath.Join(dir, "manifest.csv"), "-o", dir},
+		{"-colors", "Grey", "-o", dir, photo},
+		{"-colors", "Grey", "-o", photo, photo},
+	} {
+		code, _, stderr := run(t, args...)
+		if code != ExitUsage || !strings.Contains(stderr, "overwrite") {
+			t.Errorf("%q: exit %d, %s", args, code, stderr)
+		}
+	}
+	if after, _ := os.ReadFile(photo); !bytes.Equal(after, pngBuf.Bytes()) {
+		t.Error("the input photo changed")
+	}
+}
+
+// A huge input is refused after reading the byte limit, not all of it.
+func TestHugeInputStopsAtLimit(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "huge.jpg")
+	fh, _ := os.Create(f)
+	fh.Truncate(60 << 20) // sparse: 60 MiB of zeros
+	fh.Close()
+	code, stdout, _ := run(t, "-colors", "Red", "-json", "-o", filepath.Join(t.TempDir(), "x.png"), f)
+	outs := decodeLines(t, stdout)
+	if code != ExitFailed || len(outs) != 1 || !strings.Contains(outs[0].Error, "exceeds max bytes") {
+		t.Errorf("exit %d, %+v", code, outs)
+	}
+}
+
+func jpegDecode(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }

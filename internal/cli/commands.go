@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/colormap"
 	"github.com/palette-dev/palette/eval"
 )
@@ -49,14 +48,9 @@ func runExplain(ctx context.Context, args []string, env Env) int {
 		path = swatchName(img, false)
 		path = path[:len(path)-len(".png")] + ".explain.html"
 	}
-	data, err := os.ReadFile(img)
+	page, err := explainPage(ctx, img, names, opts)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "palettecli: %s\n", fileError(err))
-		return ExitFailed
-	}
-	page, err := explainPage(ctx, img, data, names, opts)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "palettecli: %s: %v\n", img, err)
+		fmt.Fprintf(env.Stderr, "palettecli: %s: %s\n", img, fileError(err))
 		return ExitFailed
 	}
 	if err := writeFile(path, page); err != nil {
@@ -71,7 +65,7 @@ func runExplain(ctx context.Context, args []string, env Env) int {
 func runEval(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("palettecli eval", env)
 	var c common
-	c.register(fs)
+	c.registerMap(fs)
 	jsonOut := fs.Bool("json", false, "write the report as JSON")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: palettecli eval [-json] LABELS.csv")
@@ -145,5 +139,3 @@ func runColormap(args []string, env Env) int {
 	}
 	return status
 }
-
-var _ = palette.Hex

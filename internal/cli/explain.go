@@ -16,12 +16,8 @@ import (
 
 // explainPage renders the report of one photo as a self-contained HTML page
 // (images inlined, no outside requests).
-func explainPage(ctx context.Context, name string, data []byte, names []string, opts *palette.Options) ([]byte, error) {
-	var lim *palette.Limits
-	if opts != nil {
-		lim = opts.Limits
-	}
-	img, format, err := palette.DecodeBytes(data, lim)
+func explainPage(ctx context.Context, name string, names []string, opts *palette.Options) ([]byte, error) {
+	img, format, size, err := decode(name, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +47,7 @@ func explainPage(ctx context.Context, name string, data []byte, names []string, 
 	b := img.Bounds()
 	v := map[string]any{
 		"Name":       name,
-		"Info":       fmt.Sprintf("%s, %d×%d, %d bytes", format, b.Dx(), b.Dy(), len(data)),
+		"Info":       fmt.Sprintf("%s, %d×%d, %d bytes", format, b.Dx(), b.Dy(), size),
 		"Names":      names,
 		"Photo":      dataURI(photo),
 		"Quantized":  dataURI(quant),

@@ -1,0 +1,112 @@
+package match
+
+import (
+	"image/color"
+	"testing"
+)
+
+func lab(r, g, b uint8) Lab { return LabOf(r, g, b) }
+
+func name(n string, shades ...Lab) Name { return Name{Name: n, Shades: shades} }
+
+var (
+	black     = lab(0, 0, 0)
+	grey      = lab(128, 128, 128)
+	white     = lab(255, 255, 255)
+	beige     = lab(214, 196, 160)
+	red       = lab(200, 30, 40)
+	darkGrey  = lab(84, 83, 88)
+	nearBlack = lab(24, 23, 24)
+)
+
+func cand(l Lab, share float64, bg bool) Candidate {
+	return Candidate{Color: l.RGB(), Lab: l, Share: share, Background: bg}
+}
+
+func TestMatch(t *testing.T) {
+	tests := []struct {
+		name  string
+		names []Name
+		cands []Candidate
+		want  []int
+	}{
+		{"nearest", []Name{name("Red", red)}, []Candidate{cand(grey, 0.5, false), cand(red, 0.5, false)}, []int{1}},
+		{"a speck on the prototype does not beat the product's main shade",
+			[]Name{name("Black", black)},
+			[]Candidate{cand(darkGrey, 0.6, false), cand(nearBlack, 0.02, false)}, []int{0}},
+		{"background far from the name is never picked",
+			[]Name{name("Beige", beige)},
+			[]Candidate{cand(lab(242, 238, 228), 0.8, true), cand(lab(170, 150, 120), 0.2, false)}, []int{1}},
+		{"background close to the name may be picked",
+			[]Name{name("White", white)},
+			[]Candidate{cand(white, 0.8, true), cand(lab(40, 40, 90), 1, false)}, []int{0}},
+		{"two names get two candidates",
+			[]Name{name("Grey", grey), name("Charcoal", lab(70, 70, 70))},
+			[]Candidate{cand(lab(120, 120, 120), 0.5, false), cand(lab(90, 90, 90), 0.5, false)}, []int{0, 1}},
+		{"a name shares a candidate rather than take a bad one",
+			[]Name{name("Red", red), name("Crimson", lab(220, 20, 60))},
+			[]Candidate{cand(red, 0.9, false), cand(lab(20, 120, 40), 0.1, false)}, []int{0, 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			picks := (&Matcher{}).Match(tt.names, tt.cands)
+			for i, p := range picks {
+				if p.Candidate != tt.want[i] {
+					t.Errorf("%s picked %d, want %d (picks %+v)", p.Name, p.Candidate, tt.want[i], picks)
+				}
+				if p.Confidence < 0 || p.Confidence > 1 {
+					t.Errorf("confidence %v out of [0,1]", p.Confidence)
+				}
+				if len(p.Distances) != len(tt.cands) {
+					t.Errorf("%d distances for %d candidates", len(p.Distances), len(tt.cands))
+				}
+			}
+		})
+	}
+}
+
+func TestLowConfidence(t *testing.T) {
+	p := (&Matcher{}).Match([]Name{name("Red", red)}, []Candidate{cand(lab(20, 40, 160), 1, false)})[0]
+	if !p.LowConfidence || p.Confidence > 0.3 {
+		t.Errorf("red on a blue product: %+v", p)
+	}
+	p = (&Matcher{}).Match([]Name{name("Red", red)}, []Candidate{cand(red, 1, false)})[0]
+	if p.LowConfidence || p.Confidence < 0.9 || p.DeltaE != 0 {
+		t.Errorf("exact red: %+v", p)
+	}
+}
+
+// The exact assignment stays fast for many names and candidates: this would
+// not finish with a plain exhaustive search (128^8 combinations).
+func TestAssignManyCandidates(t *testing.T) {
+	var cands []Candidate
+	for i := range 128 {
+		cands = append(cands, cand(lab(uint8(i*2), uint8(255-i*2), uint8(i)), 1/128.0, false))
+	}
+	var names []Name
+	for i := range maxExact {
+		names = append(names, name("n", lab(uint8(i*30), 100, 100)))
+	}
+	picks := (&Matcher{}).Match(names, cands)
+	seen := map[int]bool{}
+	for _, p := range picks {
+		if seen[p.Candidate] {
+			t.Errorf("candidate %d picked twice though many are near", p.Candidate)
+		}
+		seen[p.Candidate] = true
+	}
+}
+
+func TestMatchEmpty(t *testing.T) {
+	if p := (&Matcher{}).Match(nil, []Candidate{cand(red, 1, false)}); p != nil {
+		t.Error(p)
+	}
+	if p := (&Matcher{}).Match([]Name{name("Red", red)}, nil); p != nil {
+		t.Error(p)
+	}
+	var nilMatcher *Matcher
+	if p := nilMatcher.Match([]Name{name("Red", red)}, []Candidate{cand(red, 1, false)}); len(p) != 1 {
+		t.Error("a nil Matcher uses the defaults")
+	}
+	_ = color.White
+}
