@@ -28,7 +28,7 @@ func fuzzSeeds(f *testing.F) [][]byte {
 }
 
 // fuzzLimits keep a fuzzed header from asking for a large (legal) buffer.
-var fuzzLimits = &Limits{MaxPixels: 1 << 20, MaxBytes: 1 << 20}
+var fuzzLimits = &Limits{MaxPixels: 1 << 16, MaxBytes: 1 << 20}
 
 func FuzzDecode(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {
