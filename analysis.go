@@ -1,6 +1,7 @@
 package palette
 
 import (
+	"encoding/binary"
 	"image"
 	"image/color"
 	"math"
@@ -73,24 +74,25 @@ func shrinkYCbCr(dst *image.NRGBA, src *image.YCbCr, f int) {
 		spans[dx] = span{x0 - b.Min.X, x1 - b.Min.X, cx(x0) - cw0, cx(x1-1) + 1 - cw0}
 	}
 	// The block's rows summed per column, for luma and both chroma planes.
-	col := make([]uint32, w)
-	ccb := make([]uint32, cw1-cw0)
-	ccr := make([]uint32, cw1-cw0)
+	lanes := newLaneSums(w)
+	cbLanes, crLanes := newLaneSums(cw1-cw0), newLaneSums(cw1-cw0)
 	for dy := range dh {
 		y0, y1 := b.Min.Y+dy*f, min(b.Min.Y+(dy+1)*f, b.Max.Y)
-		clear(col)
+		lanes.reset()
 		for y := y0; y < y1; y++ {
 			off := (y-src.Rect.Min.Y)*src.YStride + b.Min.X - src.Rect.Min.X
-			addRow(col, src.Y[off:off+w])
+			lanes.add(src.Y[off : off+w])
 		}
+		col := lanes.sums()
 		cy0, cy1 := cy(y0), cy(y1-1)+1
-		clear(ccb)
-		clear(ccr)
+		cbLanes.reset()
+		crLanes.reset()
 		for c := cy0; c < cy1; c++ {
 			off := c*src.CStride + cw0
-			addRow(ccb, src.Cb[off:off+len(ccb)])
-			addRow(ccr, src.Cr[off:off+len(ccr)])
+			cbLanes.add(src.Cb[off : off+cw1-cw0])
+			crLanes.add(src.Cr[off : off+cw1-cw0])
 		}
+		ccb, ccr := cbLanes.sums(), crLanes.sums()
 		rows, crows := y1-y0, cy1-cy0
 		out := dst.Pix[dy*dst.Stride:]
 		var ry, rc uint64
@@ -115,6 +117,69 @@ func shrinkYCbCr(dst *image.NRGBA, src *image.YCbCr, f int) {
 			o[0], o[1], o[2], o[3] = r, g, bl, 255
 		}
 	}
+}
+
+// laneSums sums rows of bytes per column, eight columns per step: each
+// uint64 holds four 16-bit lanes, the even columns of a group of eight in
+// one word and the odd ones in another. Lanes are spilled into 32-bit sums
+// every 256 rows, before they can overflow.
+type laneSums struct {
+	even, odd []uint64
+	rows      int
+	sum       []uint32
+}
+
+func newLaneSums(w int) *laneSums {
+	return &laneSums{even: make([]uint64, w/8), odd: make([]uint64, w/8), sum: make([]uint32, w)}
+}
+
+func (l *laneSums) reset() {
+	clear(l.even)
+	clear(l.odd)
+	clear(l.sum)
+	l.rows = 0
+}
+
+const evenBytes = 0x00FF00FF00FF00FF
+
+func (l *laneSums) add(row []uint8) {
+	if l.rows == 256 {
+		l.spill()
+	}
+	l.rows++
+	n := len(l.even)
+	even, odd := l.even[:n], l.odd[:n]
+	for i := range n {
+		x := binary.LittleEndian.Uint64(row[8*i:])
+		even[i] += x & evenBytes
+		odd[i] += (x >> 8) & evenBytes
+	}
+	addRow(l.sum[8*n:], row[8*n:])
+}
+
+// spill moves the lanes into the 32-bit sums.
+func (l *laneSums) spill() {
+	for i := range l.even {
+		e, o := l.even[i], l.odd[i]
+		c := l.sum[8*i : 8*i+8 : 8*i+8]
+		c[0] += uint32(e & 0xFFFF)
+		c[1] += uint32(o & 0xFFFF)
+		c[2] += uint32(e >> 16 & 0xFFFF)
+		c[3] += uint32(o >> 16 & 0xFFFF)
+		c[4] += uint32(e >> 32 & 0xFFFF)
+		c[5] += uint32(o >> 32 & 0xFFFF)
+		c[6] += uint32(e >> 48)
+		c[7] += uint32(o >> 48)
+	}
+	clear(l.even)
+	clear(l.odd)
+	l.rows = 0
+}
+
+// sums returns the per-column sums of the rows added since reset.
+func (l *laneSums) sums() []uint32 {
+	l.spill()
+	return l.sum
 }
 
 // addRow adds a row of samples to per-column sums.
