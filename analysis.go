@@ -34,11 +34,14 @@ func Shrink(img image.Image, budget int) *image.NRGBA {
 		f++
 	}
 	dst := image.NewNRGBA(image.Rect(0, 0, (w+f-1)/f, (h+f-1)/f))
-	if src, ok := img.(*image.YCbCr); ok {
+	switch src := img.(type) {
+	case *image.YCbCr:
 		shrinkYCbCr(dst, src, f)
-		return dst
+	case *image.Gray:
+		shrinkGray(dst, src, f)
+	default:
+		shrinkRows(dst, img, f)
 	}
-	shrinkRows(dst, img, f)
 	return dst
 }
 
@@ -182,6 +185,38 @@ func (l *laneSums) sums() []uint32 {
 	return l.sum
 }
 
+// shrinkGray averages a grey image (greyscale JPEGs and PNGs).
+func shrinkGray(dst *image.NRGBA, src *image.Gray, f int) {
+	b := src.Bounds()
+	w := b.Dx()
+	lanes := newLaneSums(w)
+	for dy := range dst.Rect.Dy() {
+		y0, y1 := b.Min.Y+dy*f, min(b.Min.Y+(dy+1)*f, b.Max.Y)
+		lanes.reset()
+		for y := y0; y < y1; y++ {
+			off := src.PixOffset(b.Min.X, y)
+			lanes.add(src.Pix[off : off+w])
+		}
+		col := lanes.sums()
+		out := dst.Pix[dy*dst.Stride:]
+		var r uint64
+		last := -1
+		for dx := range dst.Rect.Dx() {
+			x0, x1 := dx*f, min((dx+1)*f, w)
+			var s uint32
+			for _, v := range col[x0:x1] {
+				s += v
+			}
+			if n := x1 - x0; n != last {
+				r, last = recip(n*(y1-y0)), n
+			}
+			v := avg(s, r)
+			o := out[dx*4 : dx*4+4 : dx*4+4]
+			o[0], o[1], o[2], o[3] = v, v, v, 255
+		}
+	}
+}
+
 // addRow adds a row of samples to per-column sums.
 func addRow(sums []uint32, row []uint8) {
 	sums = sums[:len(row)]
@@ -214,14 +249,16 @@ func shrinkRows(dst *image.NRGBA, src image.Image, f int) {
 		clear(acc)
 		for y := y0; y < y1; y++ {
 			read(row, y)
-			for x := 0; x < w; x++ {
-				p := row[4*x : 4*x+4 : 4*x+4]
-				al := uint64(p[3])
-				a := &acc[x/f]
-				a[0] += uint64(p[0]) * al
-				a[1] += uint64(p[1]) * al
-				a[2] += uint64(p[2]) * al
-				a[3] += al
+			for dx := range acc {
+				a := &acc[dx]
+				seg := row[4*dx*f : 4*min((dx+1)*f, w)]
+				for i := 0; i+3 < len(seg); i += 4 {
+					al := uint64(seg[i+3])
+					a[0] += uint64(seg[i]) * al
+					a[1] += uint64(seg[i+1]) * al
+					a[2] += uint64(seg[i+2]) * al
+					a[3] += al
+				}
 			}
 		}
 		out := dst.Pix[dy*dst.Stride:]
