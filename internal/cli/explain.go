@@ -89,7 +89,8 @@ var explainTmpl = template.Must(template.New("explain").Funcs(template.FuncMap{
 <title>palette: {{.Name}}</title>
 <style>
 body{font:15px/1.4 system-ui,sans-serif;margin:1.5rem;color:#222;max-width:1100px}
-h1{font-size:1.3rem;margin:0 0 .2rem} h2{font-size:1.05rem;margin:1.6rem 0 .5rem}
+h1{font-size:1.3rem;margin:0 0 .2rem;overflow-wrap:anywhere}
+.scroll{overflow-x:auto} h2{font-size:1.05rem;margin:1.6rem 0 .5rem}
 .muted{color:#666} .row{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 figure{margin:0} figcaption{font-size:.85rem;color:#555;margin-top:.3rem}
 img.photo{max-width:100%;border:1px solid #ddd}
@@ -112,11 +113,11 @@ code{background:#f4f4f4;padding:0 .2rem}
 </div>
 
 <h2>Picks</h2>
-<table><tr><th>name</th><th>resolved as</th><th>colour</th><th>ΔE2000</th><th>share</th><th>confidence</th><th></th></tr>
+<div class="scroll"><table><tr><th>name</th><th>resolved as</th><th>colour</th><th>ΔE2000</th><th>share</th><th>confidence</th><th></th></tr>
 {{range .Rows}}<tr><td>{{.Name}}</td><td>{{.Resolved}} <span class="muted">({{.Via}})</span></td>
-<td><span class="chip" style="background:{{.Hex}}"></span> {{.Hex}}</td><td>{{de .DeltaE}}</td><td>{{pct .Share}}</td><td>{{printf "%.2f" .Confidence}}</td>
+<td><span class="chip" style="background:{{.Hex}}"></span> {{.Hex}}</td><td>{{if eq .Via "multi"}}–{{else}}{{de .DeltaE}}{{end}}</td><td>{{pct .Share}}</td><td>{{printf "%.2f" .Confidence}}</td>
 <td>{{if .LowConfidence}}<span class="warn">low confidence: the name may not describe this photo</span>{{end}}</td></tr>
-{{end}}</table>
+{{end}}</table></div>
 
 <h2>Photo and its quantized colours</h2>
 <div class="row">
@@ -125,12 +126,12 @@ code{background:#f4f4f4;padding:0 .2rem}
 </div>
 
 <h2>Candidates and ΔE2000 from each name</h2>
-<table><tr><th>#</th><th>colour</th><th>share</th><th></th>{{range .Rows}}<th>{{.Name}}</th>{{end}}</tr>
+<div class="scroll"><table><tr><th>#</th><th>colour</th><th>share</th><th></th>{{range .Rows}}<th>{{.Name}}</th>{{end}}</tr>
 {{$rows := .Rows}}{{range $j, $c := .Candidates}}<tr><td>{{$j}}</td>
 <td><span class="chip" style="background:{{$c.Hex}}"></span> {{$c.Hex}}{{if $c.Background}} <span class="muted">background</span>{{end}}</td>
 <td>{{pct $c.Share}}</td><td><span class="bar" style="width:{{barw $c.Share}}px;background:{{$c.Hex}}"></span></td>
 {{range $rows}}{{if .Cells}}{{with index .Cells $j}}<td{{if .Picked}} class="picked"{{end}}>{{de .DeltaE}}</td>{{end}}{{else}}<td>{{if eq .Candidate $j}}✓{{end}}</td>{{end}}{{end}}</tr>
-{{end}}</table>
+{{end}}</table></div>
 <p class="muted">Share: of the product's pixels (background colours: of all pixels). The highlighted cell is each name's pick; a pick weighs ΔE against share, so a tiny cluster does not beat the product's main colour.</p>
 </body></html>
 `))
