@@ -71,6 +71,30 @@ const (
 	multiDistinct = 10.0
 )
 
+// ErrOptions is wrapped by the errors of Options.Validate.
+var ErrOptions = errors.New("palette: invalid options")
+
+// Validate reports the first out-of-range option; a nil *Options is
+// valid. Generate and Process call it.
+func (o *Options) Validate() error {
+	if o == nil {
+		return nil
+	}
+	switch {
+	case o.Size != 0 && (o.Size < render.MinSize || o.Size > render.MaxSize):
+		return fmt.Errorf("%w: Size %d is outside %d to %d: %w", ErrOptions, o.Size, render.MinSize, render.MaxSize, render.ErrSize)
+	case o.Colors < 0 || o.Colors > quantize.MaxColors:
+		return fmt.Errorf("%w: Colors %d is outside 1 to %d", ErrOptions, o.Colors, quantize.MaxColors)
+	case o.Candidates < 0:
+		return fmt.Errorf("%w: Candidates %d is negative", ErrOptions, o.Candidates)
+	case o.AnalysisPixels < 0:
+		return fmt.Errorf("%w: AnalysisPixels %d is negative", ErrOptions, o.AnalysisPixels)
+	case o.Limits != nil && (o.Limits.MaxBytes < 0 || o.Limits.MaxPixels < 0):
+		return fmt.Errorf("%w: negative Limits", ErrOptions)
+	}
+	return nil
+}
+
 func (o *Options) get() Options {
 	var v Options
 	if o != nil {
@@ -165,10 +189,10 @@ func Process(ctx context.Context, data []byte, names []string, opts *Options) (*
 // blank) the error is ErrNoNames. A photo with no opaque pixel gives
 // ErrNoOpaque, one beyond opts.Limits.MaxPixels ErrTooManyPx.
 func Generate(ctx context.Context, img image.Image, names []string, opts *Options) (*Result, error) {
-	o := opts.get()
-	if o.Size < render.MinSize || o.Size > render.MaxSize {
-		return nil, fmt.Errorf("%w: %d (want %d to %d)", render.ErrSize, o.Size, render.MinSize, render.MaxSize)
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
+	o := opts.get()
 	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > o.Limits.maxPixels() {
 		return nil, fmt.Errorf("%w: %d×%d, limit %d pixels", ErrTooManyPx, b.Dx(), b.Dy(), o.Limits.maxPixels())
 	}

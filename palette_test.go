@@ -141,7 +141,8 @@ func TestGenerateErrors(t *testing.T) {
 		{"blank names", ok, []string{" ", ""}, nil, ErrNoNames, ""},
 		{"unknown name", ok, []string{"Red", "Blorange", "Zzz"}, nil, colormap.ErrUnknownName, `"Blorange", "Zzz"`},
 		{"transparent image", clear, []string{"Red"}, nil, ErrNoOpaque, ""},
-		{"size too small", ok, []string{"Red"}, &Options{Size: 4}, nil, "size"},
+		{"size too small", ok, []string{"Red"}, &Options{Size: 4}, ErrOptions, "Size"},
+		{"too many colours", ok, []string{"Red"}, &Options{Colors: 300}, ErrOptions, "Colors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
