@@ -74,15 +74,25 @@ var (
 // ErrTooManyPx, ErrFormat or ErrCorrupt (a decoder panic on hostile input is
 // returned as ErrCorrupt); a failure to read r is returned as it is.
 func Decode(r io.Reader, lim *Limits) (image.Image, string, error) {
+	data, err := readLimited(r, lim)
+	if err != nil {
+		return nil, "", err
+	}
+	return DecodeBytes(data, lim)
+}
+
+// readLimited reads r to the end, failing with ErrTooLarge as soon as it
+// passes lim.MaxBytes.
+func readLimited(r io.Reader, lim *Limits) ([]byte, error) {
 	max := lim.maxBytes()
 	data, err := io.ReadAll(io.LimitReader(r, max+1))
 	if err != nil {
-		return nil, "", fmt.Errorf("palette: reading image: %w", err)
+		return nil, fmt.Errorf("palette: reading image: %w", err)
 	}
 	if int64(len(data)) > max {
-		return nil, "", fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
 	}
-	return DecodeBytes(data, lim)
+	return data, nil
 }
 
 // DecodeBytes is Decode for an image already in memory; lim.MaxBytes is

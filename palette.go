@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"io"
 	"math"
 	"slices"
 	"strings"
@@ -167,20 +168,38 @@ func Hex(c color.Color) string {
 	return fmt.Sprintf("#%02x%02x%02x", n.R, n.G, n.B)
 }
 
-// Process decodes data within opts.Limits and runs Generate.
+// Process makes the swatch for an encoded photo: it decodes data within
+// opts.Limits (large JPEGs at 1/8 scale, see DCMinPixels) and runs the rest
+// of the pipeline as Generate does. Names are resolved first, so a job
+// with an unknown name fails before any decoding.
 func Process(ctx context.Context, data []byte, names []string, opts *Options) (*Result, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	o := opts.get()
+	resolved, err := resolve(o.Map, names)
+	if err != nil {
+		return nil, err
+	}
+	small, err := analysisImage(data, &o)
+	if err != nil {
+		return nil, err
+	}
+	return runPipeline(ctx, small, resolved, &o)
+}
+
+// ProcessReader is Process for a photo read from r, reading at most
+// opts.Limits.MaxBytes (so a huge stream costs no more than the limit).
+func ProcessReader(ctx context.Context, r io.Reader, names []string, opts *Options) (*Result, error) {
 	var lim *Limits
 	if opts != nil {
 		lim = opts.Limits
 	}
-	img, _, err := DecodeBytes(data, lim)
+	data, err := readLimited(r, lim)
 	if err != nil {
 		return nil, err
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return Generate(ctx, img, names, opts)
+	return Process(ctx, data, names, opts)
 }
 
 // Generate makes the swatch for img and the catalog colour names. img is not
@@ -200,8 +219,11 @@ func Generate(ctx context.Context, img image.Image, names []string, opts *Option
 	if err != nil {
 		return nil, err
 	}
+	return runPipeline(ctx, Shrink(img, o.AnalysisPixels), resolved, &o)
+}
 
-	small := Shrink(img, o.AnalysisPixels)
+// runPipeline is the pipeline from the analysis image on.
+func runPipeline(ctx context.Context, small *image.NRGBA, resolved []named, o *Options) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -213,7 +235,6 @@ func Generate(ctx context.Context, img image.Image, names []string, opts *Option
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
 	picks := pick(o.Matcher, resolved, cands, labs)
 	colors := make([]color.Color, len(picks))
 	for i, p := range picks {

@@ -516,13 +516,15 @@ func decode(path string, opts *palette.Options) (image.Image, string, int64, err
 	return img, format, cr.n, err
 }
 
-// generate decodes the image file and runs the pipeline.
+// generate reads the image file within the byte limit and runs the
+// pipeline.
 func generate(ctx context.Context, path string, names []string, opts *palette.Options) (*palette.Result, error) {
-	img, _, _, err := decode(path, opts)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	return palette.Generate(ctx, img, names, opts)
+	defer f.Close()
+	return palette.ProcessReader(ctx, f, names, opts)
 }
 
 type countingReader struct {

@@ -17,11 +17,13 @@ import (
 // explainPage renders the report of one photo as a self-contained HTML page
 // (images inlined, no outside requests).
 func explainPage(ctx context.Context, name string, names []string, opts *palette.Options) ([]byte, error) {
-	img, format, size, err := decode(name, opts)
+	// The same path as the swatches (Process), and a full decode to
+	// show the photo.
+	res, err := generate(ctx, name, names, opts)
 	if err != nil {
 		return nil, err
 	}
-	res, err := palette.Generate(ctx, img, names, opts)
+	img, format, size, err := decode(name, opts)
 	if err != nil {
 		return nil, err
 	}
