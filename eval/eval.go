@@ -12,7 +12,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -130,11 +129,7 @@ func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*R
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		var res *palette.Result
-		img, err := readImage(dir, row.File, opts)
-		if err == nil {
-			res, err = palette.Generate(ctx, img, row.Colors, opts)
-		}
+		res, err := process(ctx, dir, row, opts)
 		if err != nil {
 			rep.Failed++
 		}
@@ -189,12 +184,12 @@ func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*R
 	return rep, nil
 }
 
-// readImage decodes a labelled photo beside the labels file or, as in the
-// layout of the shared eval set, in its images/ folder.
-func readImage(dir, file string, opts *palette.Options) (image.Image, error) {
-	f, err := os.Open(filepath.Join(dir, file))
+// process runs the pipeline on a labelled photo, found beside the labels
+// file or, as in the layout of the shared eval set, in its images/ folder.
+func process(ctx context.Context, dir string, row Row, opts *palette.Options) (*palette.Result, error) {
+	f, err := os.Open(filepath.Join(dir, row.File))
 	if errors.Is(err, os.ErrNotExist) {
-		if f2, err2 := os.Open(filepath.Join(dir, "images", file)); err2 == nil {
+		if f2, err2 := os.Open(filepath.Join(dir, "images", row.File)); err2 == nil {
 			f, err = f2, nil
 		}
 	}
@@ -202,12 +197,7 @@ func readImage(dir, file string, opts *palette.Options) (image.Image, error) {
 		return nil, err
 	}
 	defer f.Close()
-	var lim *palette.Limits
-	if opts != nil {
-		lim = opts.Limits
-	}
-	img, _, err := palette.Decode(f, lim)
-	return img, err
+	return palette.ProcessReader(ctx, f, row.Colors, opts)
 }
 
 // pickFor finds the (first) pick of the i-th name.
