@@ -54,7 +54,9 @@ func BenchmarkJob(b *testing.B) {
 	}
 }
 
-// BenchmarkStages splits the job on the 800×1000 photo.
+// BenchmarkStages splits the job on the 800×1000 photo: process is the
+// whole job (1/8-scale DC decode and the rest); decode, shrink and
+// generate are the full-decode path (as for small JPEGs and other formats).
 func BenchmarkStages(b *testing.B) {
 	data, err := os.ReadFile(filepath.Join(filepath.Dir(benchImages(b)[0]), "kleiber_800x1000_q85.jpg"))
 	if err != nil {
@@ -64,6 +66,12 @@ func BenchmarkStages(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Run("process", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			Process(context.Background(), data, []string{"Grey", "Pink"}, nil)
+		}
+	})
 	b.Run("decode", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
