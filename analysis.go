@@ -314,6 +314,14 @@ func rowReader(src image.Image) func(row []uint8, y int) {
 				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = c.R, c.G, c.B, c.A
 			}
 		}
+	case *image.NRGBA64:
+		return func(row []uint8, y int) {
+			off := m.PixOffset(b.Min.X, y)
+			p := m.Pix[off : off+8*w]
+			for x := range w {
+				row[4*x], row[4*x+1], row[4*x+2], row[4*x+3] = p[8*x], p[8*x+2], p[8*x+4], p[8*x+6]
+			}
+		}
 	case *image.CMYK:
 		return func(row []uint8, y int) {
 			off := m.PixOffset(b.Min.X, y)

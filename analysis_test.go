@@ -109,6 +109,13 @@ func TestShrinkMatchesReference(t *testing.T) {
 		cases := map[string]image.Image{
 			"nrgba": base, "alpha": alpha, "gray": gray, "rgba": rgba, "paletted": pal, "cmyk": cmyk,
 			"gray16": image.NewGray16(r),
+			"nrgba64": func() image.Image {
+				m := image.NewNRGBA64(r)
+				for i := range m.Pix {
+					m.Pix[i] = alpha.Pix[i/2]
+				}
+				return m
+			}(),
 		}
 		for _, ratio := range []image.YCbCrSubsampleRatio{
 			image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
