@@ -49,7 +49,10 @@ type Options struct {
 	// MaxCandidates; 0 means 10, larger values are clamped.
 	Candidates int
 	// AnalysisPixels is the pixel budget of the analysis image; 0 means
-	// DefaultAnalysisPixels.
+	// DefaultAnalysisPixels. Process decodes a JPEG of DCMinPixels or more
+	// at 1/8 scale unless an explicit budget asks for more pixels than
+	// that gives, and reduces the 1/8-scale image only when it is more than
+	// twice the budget.
 	AnalysisPixels int
 	// Matcher chooses the candidates; nil means the zero match.Matcher
 	// (ΔE2000 and its defaults).

@@ -118,6 +118,11 @@ func Decode(data []byte, maxPixels int64) (*Image, error) {
 	if err := d.decode(); err != nil {
 		return nil, err
 	}
+	if d.nComp == 4 && !d.adobe {
+		// image/jpeg refuses these too: without Adobe's marker the colour
+		// model of four components is unknown.
+		return nil, unsupported("4-component JPEG without Adobe APP14 marker")
+	}
 	return &Image{Img: d.image(), Width: d.width, Height: d.height, Orientation: d.orientation}, nil
 }
 
