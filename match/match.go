@@ -1,10 +1,8 @@
 package match
 
 import (
-	"cmp"
 	"image/color"
 	"math"
-	"slices"
 )
 
 // Candidate is one colour of the photo that a name may pick.
@@ -186,88 +184,102 @@ func (m *Matcher) costs(d [][]float64, cands []Candidate) [][]float64 {
 }
 
 // assign chooses a candidate per name minimising the total cost plus the
-// sharing penalty. The search is exact (branch and bound over candidates in
-// order of cost, bounded by the sum of the remaining rows' minima) for up to
-// maxExact names, and greedy beyond.
+// sharing penalty: every name after the first on a candidate adds
+// SharePenalty. It is solved exactly as a minimum-cost assignment of the
+// names to n copies of every candidate, the first copy at the name's cost
+// and the others at the cost plus the penalty (polynomial time: at most 16
+// names × 16·42 columns in practice).
 func (m *Matcher) assign(cost [][]float64) []int {
 	pen := DefaultSharePenalty
 	if m != nil {
 		pen = orDefault(m.SharePenalty, DefaultSharePenalty)
 	}
-	n := len(cost)
-	best := make([]int, n)
-	for i := range cost {
-		best[i] = argmin(cost[i])
-	}
+	n, k := len(cost), len(cost[0])
 	if n == 1 {
-		return best
+		return []int{argmin(cost[0])}
 	}
-	if n > maxExact {
-		// Greedy: names in order, each avoiding candidates already taken
-		// unless that costs more than the penalty.
-		used := map[int]bool{}
-		for i := range cost {
-			j := best[i]
-			if used[j] {
-				alt, altCost := -1, math.Inf(1)
-				for jj, c := range cost[i] {
-					if !used[jj] && c < altCost {
-						alt, altCost = jj, c
-					}
+	const never = 1e9 // stands for +Inf: a background far from the name
+	a := make([][]float64, n)
+	for i := range a {
+		a[i] = make([]float64, n*k)
+		for c := range n {
+			for j := range k {
+				x := cost[i][j]
+				if math.IsInf(x, 1) {
+					x = never
+				} else if c > 0 {
+					x += pen
 				}
-				if alt >= 0 && altCost <= cost[i][j]+pen {
-					j = alt
-				}
+				a[i][c*k+j] = x
 			}
-			best[i] = j
-			used[j] = true
-		}
-		return best
-	}
-	// rest[i] is a lower bound of the cost of rows i and after.
-	rest := make([]float64, n+1)
-	order := make([][]int, n)
-	for i := n - 1; i >= 0; i-- {
-		rest[i] = rest[i+1] + cost[i][best[i]]
-		order[i] = make([]int, len(cost[i]))
-		for j := range order[i] {
-			order[i][j] = j
-		}
-		row := cost[i]
-		slices.SortStableFunc(order[i], func(a, b int) int { return cmp.Compare(row[a], row[b]) })
-	}
-	bestTotal := math.Inf(1)
-	cur := make([]int, n)
-	var rec func(i int, total float64)
-	rec = func(i int, total float64) {
-		if i == n {
-			if total < bestTotal {
-				bestTotal = total
-				copy(best, cur)
-			}
-			return
-		}
-		for _, j := range order[i] {
-			c := cost[i][j]
-			if math.IsInf(c, 1) || total+c+rest[i+1] >= bestTotal {
-				break // the rest of the row costs more still
-			}
-			if slices.Contains(cur[:i], j) {
-				c += pen
-			}
-			if total+c+rest[i+1] >= bestTotal {
-				continue
-			}
-			cur[i] = j
-			rec(i+1, total+c)
 		}
 	}
-	rec(0, 0)
-	return best
+	cols := minCostAssignment(a)
+	for i := range cols {
+		cols[i] %= k
+	}
+	return cols
 }
 
-// maxExact is the largest number of names assigned by exhaustive search.
-const maxExact = 8
+// minCostAssignment assigns each row of a (n rows, m ≥ n columns) a distinct
+// column minimising the total, by the Hungarian method with potentials in
+// O(n²·m). Ties go to the lower column.
+func minCostAssignment(a [][]float64) []int {
+	n, m := len(a), len(a[0])
+	inf := math.Inf(1)
+	u := make([]float64, n+1)
+	v := make([]float64, m+1)
+	p := make([]int, m+1) // p[j]: the row (1-based) on column j, 0 for none
+	way := make([]int, m+1)
+	minv := make([]float64, m+1)
+	used := make([]bool, m+1)
+	for i := 1; i <= n; i++ {
+		p[0] = i
+		j0 := 0
+		for j := range minv {
+			minv[j], used[j] = inf, false
+		}
+		for {
+			used[j0] = true
+			i0, delta, j1 := p[j0], inf, 0
+			for j := 1; j <= m; j++ {
+				if used[j] {
+					continue
+				}
+				if cur := a[i0-1][j-1] - u[i0] - v[j]; cur < minv[j] {
+					minv[j], way[j] = cur, j0
+				}
+				if minv[j] < delta {
+					delta, j1 = minv[j], j
+				}
+			}
+			for j := 0; j <= m; j++ {
+				if used[j] {
+					u[p[j]] += delta
+					v[j] -= delta
+				} else {
+					minv[j] -= delta
+				}
+			}
+			j0 = j1
+			if p[j0] == 0 {
+				break
+			}
+		}
+		for j0 != 0 {
+			j1 := way[j0]
+			p[j0] = p[j1]
+			j0 = j1
+		}
+	}
+	cols := make([]int, n)
+	for j := 1; j <= m; j++ {
+		if p[j] != 0 {
+			cols[p[j]-1] = j - 1
+		}
+	}
+	return cols
+}
 
 func argmin(xs []float64) int {
 	b := 0
