@@ -1,5 +1,6 @@
 # palette: see README.md. Every target installs what it needs through the Go
-# module proxy; nothing else has to be on the machine but Go.
+# module proxy; nothing else has to be on the machine but Go (and a C
+# compiler for the race detector, used when cgo is available).
 GO      ?= go
 BIN     := $(CURDIR)/bin
 EVAL    ?= ../shared/eval/dev/labels.csv
@@ -18,17 +19,24 @@ run: build
 	$(BIN)/palettecli -manifest testdata/images/manifest.csv -o out
 	@echo "swatches in out/; try: $(BIN)/palettecli explain -colors 'Red|Blue' testdata/images/myntra_14064.jpg"
 
+# The race detector needs cgo (a C compiler); without one the tests run
+# without it rather than not at all.
+RACE := $(if $(filter 1,$(shell $(GO) env CGO_ENABLED)),-race,)
+
 test:
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test $(RACE) -count=1 ./...
 
 # A longer fuzzing pass over every entry point that takes untrusted bytes.
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s .
 	$(GO) test -run '^$$' -fuzz '^FuzzProcess$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s .
+	$(GO) test -run '^$$' -fuzz '^FuzzProcessDC$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s .
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./colormap
+	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/jpegdc
+	$(GO) test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./render
 
 # Benchmarks on the catalog-size photos in ../shared/bench, on one core,
 # with the original ImageMagick pipeline on the same photos for the ratio.

@@ -101,13 +101,13 @@ func shrinkYCbCr(dst *image.NRGBA, src *image.YCbCr, f int) {
 		var ry, rc uint64
 		lastY, lastC := -1, -1
 		for dx, sp := range spans {
-			var ys, cb, cr uint32
+			var ys, cb, cr uint64
 			for _, v := range col[sp.x0:sp.x1] {
-				ys += v
+				ys += uint64(v)
 			}
 			for i := sp.c0; i < sp.c1; i++ {
-				cb += ccb[i]
-				cr += ccr[i]
+				cb += uint64(ccb[i])
+				cr += uint64(ccr[i])
 			}
 			if n := sp.x1 - sp.x0; n != lastY {
 				ry, lastY = recip(n*rows), n
@@ -203,9 +203,9 @@ func shrinkGray(dst *image.NRGBA, src *image.Gray, f int) {
 		last := -1
 		for dx := range dst.Rect.Dx() {
 			x0, x1 := dx*f, min((dx+1)*f, w)
-			var s uint32
+			var s uint64
 			for _, v := range col[x0:x1] {
-				s += v
+				s += uint64(v)
 			}
 			if n := x1 - x0; n != last {
 				r, last = recip(n*(y1-y0)), n
@@ -231,8 +231,8 @@ func addRow(sums []uint32, row []uint8) {
 // for blocks of millions of pixels), clamped to 255.
 func recip(n int) uint64 { return (1<<32 + uint64(n) - 1) / uint64(n) }
 
-func avg(sum uint32, r uint64) uint8 {
-	return uint8(min((uint64(sum)*r+1<<31)>>32, 255))
+func avg(sum, r uint64) uint8 {
+	return uint8(min((sum*r+1<<31)>>32, 255))
 }
 
 // shrinkRows averages any other image type: each source row is converted

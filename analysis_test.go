@@ -162,18 +162,22 @@ func TestShrinkKeepsSmallImages(t *testing.T) {
 
 // Large blocks (a tiny budget on a large image) average correctly.
 func TestShrinkLargeBlocks(t *testing.T) {
-	white := image.NewYCbCr(image.Rect(0, 0, 4000, 3000), image.YCbCrSubsampleRatio420)
+	white := image.NewYCbCr(image.Rect(0, 0, 5000, 5000), image.YCbCrSubsampleRatio420)
 	for i := range white.Y {
 		white.Y[i] = 255
 	}
 	for i := range white.Cb {
 		white.Cb[i], white.Cr[i] = 128, 128
 	}
-	for _, budget := range []int{1, 4, 100} {
-		got := Shrink(white, budget)
-		for i, v := range got.Pix {
-			if v != 255 {
-				t.Fatalf("budget %d: byte %d is %d, want 255", budget, i, v)
+	gray := image.NewGray(white.Rect)
+	copy(gray.Pix, white.Y)
+	for _, img := range []image.Image{white, gray} {
+		for _, budget := range []int{1, 2, 4, 100} {
+			got := Shrink(img, budget)
+			for i, v := range got.Pix {
+				if v != 255 {
+					t.Fatalf("%T budget %d: byte %d is %d, want 255", img, budget, i, v)
+				}
 			}
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"os"
 	"strings"
 
 	// Decoders for the formats Decode accepts.
@@ -74,25 +75,52 @@ var (
 // ErrTooManyPx, ErrFormat or ErrCorrupt (a decoder panic on hostile input is
 // returned as ErrCorrupt); a failure to read r is returned as it is.
 func Decode(r io.Reader, lim *Limits) (image.Image, string, error) {
-	data, err := readLimited(r, lim)
+	data, err := ReadImage(r, lim)
 	if err != nil {
 		return nil, "", err
 	}
 	return DecodeBytes(data, lim)
 }
 
-// readLimited reads r to the end, failing with ErrTooLarge as soon as it
-// passes lim.MaxBytes.
-func readLimited(r io.Reader, lim *Limits) ([]byte, error) {
+// ReadImage reads an encoded image from r to the end, failing with
+// ErrTooLarge as soon as it passes lim.MaxBytes. A file's size (when r
+// has a Stat method) sizes the buffer once; other streams are read in
+// chunks, so at worst about twice the limit is held.
+func ReadImage(r io.Reader, lim *Limits) ([]byte, error) {
 	max := lim.maxBytes()
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
-	if err != nil {
-		return nil, fmt.Errorf("palette: reading image: %w", err)
+	if st, ok := r.(interface{ Stat() (os.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() && fi.Size() > max {
+			return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, fi.Size(), max)
+		} else if err == nil && fi.Mode().IsRegular() {
+			buf := bytes.NewBuffer(make([]byte, 0, fi.Size()+1))
+			if _, err := buf.ReadFrom(io.LimitReader(r, max+1)); err != nil {
+				return nil, fmt.Errorf("palette: reading image: %w", err)
+			}
+			if int64(buf.Len()) > max {
+				return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+			}
+			return buf.Bytes(), nil
+		}
 	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+	const chunk = 1 << 20
+	var chunks [][]byte
+	var n int64
+	for {
+		c := make([]byte, chunk)
+		k, err := io.ReadFull(r, c)
+		n += int64(k)
+		if n > max {
+			return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+		}
+		chunks = append(chunks, c[:k])
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("palette: reading image: %w", err)
+		}
 	}
-	return data, nil
+	return bytes.Join(chunks, nil), nil
 }
 
 // DecodeBytes is Decode for an image already in memory; lim.MaxBytes is

@@ -258,3 +258,30 @@ func TestDecodeBombAllocatesLittle(t *testing.T) {
 		}
 	}
 }
+
+func TestReadImage(t *testing.T) {
+	lim := &Limits{MaxBytes: 3 << 20}
+	for _, n := range []int{0, 1, 3 << 20, 3<<20 + 1, 5 << 20} {
+		data := bytes.Repeat([]byte{7}, n)
+		f := filepath.Join(t.TempDir(), "x")
+		os.WriteFile(f, data, 0o644)
+		fh, _ := os.Open(f)
+		fromFile, errFile := ReadImage(fh, lim)
+		fh.Close()
+		fromStream, errStream := ReadImage(bytes.NewBuffer(data), lim) // no Stat: chunked
+		for _, c := range []struct {
+			got []byte
+			err error
+		}{{fromFile, errFile}, {fromStream, errStream}} {
+			if n > 3<<20 {
+				if !errors.Is(c.err, ErrTooLarge) {
+					t.Errorf("%d bytes: err = %v, want ErrTooLarge", n, c.err)
+				}
+				continue
+			}
+			if c.err != nil || !bytes.Equal(c.got, data) {
+				t.Errorf("%d bytes: got %d bytes, %v", n, len(c.got), c.err)
+			}
+		}
+	}
+}

@@ -3,6 +3,9 @@ package palette
 import (
 	"bytes"
 	"context"
+	"image"
+	"image/draw"
+	"image/jpeg"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -66,4 +69,38 @@ func FuzzProcess(f *testing.F) {
 			t.Fatalf("swatch does not decode: %v", err)
 		}
 	})
+}
+
+// FuzzProcessDC reaches the 1/8-scale path: a JPEG of DCMinPixels or more.
+func FuzzProcessDC(f *testing.F) {
+	src, _, err := DecodeBytes(mustRead(f, "testdata/images/myntra_14064.jpg"), nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	big := image.NewRGBA(image.Rect(0, 0, 1024, 576))
+	draw.Draw(big, big.Rect, src, image.Point{}, draw.Src)
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, big, &jpeg.Options{Quality: 20}); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b.Bytes(), "Red|Blue")
+	f.Add(withOrientation(b.Bytes(), 6), "Multi")
+	lim := &Limits{MaxPixels: 1 << 21, MaxBytes: 1 << 20}
+	f.Fuzz(func(t *testing.T, data []byte, names string) {
+		res, err := Process(context.Background(), data, strings.Split(names, "|"), &Options{Limits: lim})
+		if err != nil {
+			return
+		}
+		if _, err := png.Decode(bytes.NewReader(res.Swatch)); err != nil {
+			t.Fatalf("swatch does not decode: %v", err)
+		}
+	})
+}
+
+func mustRead(f *testing.F, name string) []byte {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return b
 }

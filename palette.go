@@ -184,6 +184,9 @@ func Process(ctx context.Context, data []byte, names []string, opts *Options) (*
 	if err != nil {
 		return nil, err
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	small, err := analysisImage(data, &o)
 	if err != nil {
 		return nil, err
@@ -191,14 +194,20 @@ func Process(ctx context.Context, data []byte, names []string, opts *Options) (*
 	return runPipeline(ctx, small, resolved, &o)
 }
 
-// ProcessReader is Process for a photo read from r, reading at most
-// opts.Limits.MaxBytes (so a huge stream costs no more than the limit).
+// ProcessReader is Process for a photo read from r with ReadImage. The
+// options and names are checked before anything is read.
 func ProcessReader(ctx context.Context, r io.Reader, names []string, opts *Options) (*Result, error) {
-	var lim *Limits
-	if opts != nil {
-		lim = opts.Limits
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
-	data, err := readLimited(r, lim)
+	o := opts.get()
+	if _, err := resolve(o.Map, names); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	data, err := ReadImage(r, o.Limits)
 	if err != nil {
 		return nil, err
 	}

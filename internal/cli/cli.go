@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -503,19 +502,6 @@ func runJob(ctx context.Context, j job, opts *palette.Options) Output {
 	return o
 }
 
-// decode reads an image file within the byte limit (so a huge file, a FIFO
-// or a device costs no more than the limit) and decodes it.
-func decode(path string, opts *palette.Options) (image.Image, string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	defer f.Close()
-	cr := &countingReader{r: f}
-	img, format, err := palette.Decode(cr, opts.Limits)
-	return img, format, cr.n, err
-}
-
 // generate reads the image file within the byte limit and runs the
 // pipeline.
 func generate(ctx context.Context, path string, names []string, opts *palette.Options) (*palette.Result, error) {
@@ -525,17 +511,6 @@ func generate(ctx context.Context, path string, names []string, opts *palette.Op
 	}
 	defer f.Close()
 	return palette.ProcessReader(ctx, f, names, opts)
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
 }
 
 func fileError(err error) string {

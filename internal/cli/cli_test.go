@@ -286,3 +286,15 @@ func TestHugeInputStopsAtLimit(t *testing.T) {
 }
 
 func jpegDecode(b []byte) (image.Image, error) { return jpeg.Decode(bytes.NewReader(b)) }
+
+func TestExplainRefusesToOverwriteInput(t *testing.T) {
+	photo := filepath.Join(t.TempDir(), "p.jpg")
+	orig, _ := os.ReadFile(filepath.Join(images, "myntra_14064.jpg"))
+	os.WriteFile(photo, orig, 0o644)
+	if code, _, _ := run(t, "explain", "-colors", "Red", "-o", photo, photo); code != ExitUsage {
+		t.Errorf("exit %d, want %d", code, ExitUsage)
+	}
+	if after, _ := os.ReadFile(photo); !bytes.Equal(after, orig) {
+		t.Error("the photo was overwritten")
+	}
+}

@@ -48,6 +48,9 @@ func runExplain(ctx context.Context, args []string, env Env) int {
 		path = swatchName(img, false)
 		path = path[:len(path)-len(".png")] + ".explain.html"
 	}
+	if err := checkOutputs([]job{{image: img, path: img, output: path}}); err != nil {
+		return usageError(env, "%v", err)
+	}
 	page, err := explainPage(ctx, img, names, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "palettecli: %s: %s\n", img, fileError(err))

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"image"
 	"image/png"
+	"os"
 
 	"github.com/disintegration/imaging"
 
@@ -17,16 +18,26 @@ import (
 // explainPage renders the report of one photo as a self-contained HTML page
 // (images inlined, no outside requests).
 func explainPage(ctx context.Context, name string, names []string, opts *palette.Options) ([]byte, error) {
-	// The same path as the swatches (Process), and a full decode to
-	// show the photo.
-	res, err := generate(ctx, name, names, opts)
+	// Read once; the same path as the swatches (Process), and a full
+	// decode to show the photo.
+	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	img, format, size, err := decode(name, opts)
+	data, err := palette.ReadImage(f, opts.Limits)
+	f.Close()
 	if err != nil {
 		return nil, err
 	}
+	res, err := palette.Process(ctx, data, names, opts)
+	if err != nil {
+		return nil, err
+	}
+	img, format, err := palette.DecodeBytes(data, opts.Limits)
+	if err != nil {
+		return nil, err
+	}
+	size := len(data)
 	photo := imaging.Fit(img, 480, 480, imaging.Box)
 	quant := imaging.Resize(res.Quantized, photo.Bounds().Dx(), photo.Bounds().Dy(), imaging.NearestNeighbor)
 
