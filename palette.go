@@ -5,6 +5,7 @@
 // The pipeline, one job:
 //
 //	Decode       bytes → image, with byte and pixel limits, EXIF orientation
+//	             (large JPEGs: straight to 1/8 scale from DC coefficients)
 //	Shrink       → analysis image within a pixel budget (area averaging)
 //	quantize     → 16 colours with their pixel counts
 //	background   → which of those colours are the photo's background
@@ -12,12 +13,13 @@
 //	match        → one candidate per name by ΔE2000, with confidence
 //	render       → the swatch PNG
 //
-// Generate runs everything after Decode; Process runs it all from bytes. Both
-// are safe for concurrent use and deterministic: the same input gives the
-// same swatch bytes.
+// Generate runs everything after Decode; Process runs it all from bytes and
+// ProcessReader from a stream. All are safe for concurrent use and
+// deterministic: the same input gives the same swatch bytes.
 package palette
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,7 +57,7 @@ type Options struct {
 	// twice the budget.
 	AnalysisPixels int
 	// Matcher chooses the candidates; nil means the zero match.Matcher
-	// (ΔE2000 and its defaults).
+	// (textile-weighted ΔE2000 for choosing, and its defaults).
 	Matcher *match.Matcher
 	// Limits bound the input of Process; nil means the defaults.
 	Limits *Limits
@@ -340,15 +342,7 @@ func candidates(q *quantize.Result, n int) ([]Candidate, []match.Lab) {
 			fg = append(fg, ranked{i, float64(c.Count-inBg[i]) / float64(max(fgTotal, 1)), false})
 		}
 	}
-	slices.SortStableFunc(fg, func(a, b ranked) int {
-		switch {
-		case a.share > b.share:
-			return -1
-		case a.share < b.share:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(fg, func(a, b ranked) int { return cmp.Compare(b.share, a.share) })
 	if len(fg) > n {
 		fg = fg[:n]
 	}
