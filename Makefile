@@ -23,7 +23,10 @@ run: build
 # without it rather than not at all.
 RACE := $(if $(filter 1,$(shell $(GO) env CGO_ENABLED)),-race,)
 
-test:
+# The S3 server the store tests run against (versitygw), installed into bin/.
+include store/versitygw.mk
+
+test: bin/versitygw
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 ./...

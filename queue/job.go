@@ -1,0 +1,141 @@
+package queue
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Limits on a job message, enforced by [ParseJob] before anything else looks
+// at the job.
+const (
+	MaxJobBytes       = 64 << 10 // whole message value
+	MaxProductIDBytes = 256
+	MaxImageBytes     = 2048
+	MaxColors         = 16
+	MaxColorBytes     = 64
+	MaxOutputBytes    = 2048
+)
+
+// JobVersion is the only job schema version this package understands.
+const JobVersion = 1
+
+// ErrBadJob is wrapped by every error [ParseJob] returns. Bad jobs are
+// permanent failures: they are dead-lettered at once, without calling the
+// handler.
+var ErrBadJob = errors.New("queue: bad job")
+
+// Job is one request to make a swatch: the JSON value of a message on the
+// jobs topic. Its Kafka key is the product id.
+type Job struct {
+	// V is the schema version; 0 (absent) is read as 1.
+	V int `json:"v"`
+	// ProductID identifies the product; required, at most 256 bytes.
+	ProductID string `json:"product_id"`
+	// Image is a reference to the product photo (s3:// or https://); required,
+	// at most 2048 bytes.
+	Image string `json:"image"`
+	// Colors are the catalog's colour names, at most 16 of at most 64 bytes.
+	Colors []string `json:"colors"`
+	// Output is where to put the swatch; empty means a key derived from
+	// the product id and image. At most 2048 bytes.
+	Output string `json:"output,omitempty"`
+}
+
+// ParseJob decodes and checks a job message value. A missing "v" means
+// version 1; any other version is rejected. Unknown fields are ignored.
+// product_id and image are required, and the sizes listed in the Max
+// constants are enforced. Every error wraps [ErrBadJob].
+func ParseJob(value []byte) (Job, error) {
+	if len(value) > MaxJobBytes {
+		return Job{}, fmt.Errorf("%w: message is %d bytes, limit %d", ErrBadJob, len(value), MaxJobBytes)
+	}
+	var raw struct {
+		V         *int     `json:"v"`
+		ProductID string   `json:"product_id"`
+		Image     string   `json:"image"`
+		Colors    []string `json:"colors"`
+		Output    string   `json:"output"`
+	}
+	if err := json.Unmarshal(value, &raw); err != nil {
+		return Job{}, fmt.Errorf("%w: malformed JSON: %v", ErrBadJob, err)
+	}
+	job := Job{V: JobVersion, ProductID: raw.ProductID, Image: raw.Image, Colors: raw.Colors, Output: raw.Output}
+	if raw.V != nil {
+		job.V = *raw.V
+	}
+	if err := job.check(); err != nil {
+		return Job{}, err
+	}
+	return job, nil
+}
+
+// check validates a job whose version has already been defaulted.
+func (j Job) check() error {
+	switch {
+	case j.V != JobVersion:
+		return fmt.Errorf("%w: unsupported version %d", ErrBadJob, j.V)
+	case j.ProductID == "":
+		return fmt.Errorf("%w: missing product_id", ErrBadJob)
+	case len(j.ProductID) > MaxProductIDBytes:
+		return fmt.Errorf("%w: product_id is %d bytes, limit %d", ErrBadJob, len(j.ProductID), MaxProductIDBytes)
+	case j.Image == "":
+		return fmt.Errorf("%w: missing image", ErrBadJob)
+	case len(j.Image) > MaxImageBytes:
+		return fmt.Errorf("%w: image is %d bytes, limit %d", ErrBadJob, len(j.Image), MaxImageBytes)
+	case len(j.Output) > MaxOutputBytes:
+		return fmt.Errorf("%w: output is %d bytes, limit %d", ErrBadJob, len(j.Output), MaxOutputBytes)
+	case len(j.Colors) > MaxColors:
+		return fmt.Errorf("%w: %d colors, limit %d", ErrBadJob, len(j.Colors), MaxColors)
+	}
+	for i, c := range j.Colors {
+		if len(c) > MaxColorBytes {
+			return fmt.Errorf("%w: colors[%d] is %d bytes, limit %d", ErrBadJob, i, len(c), MaxColorBytes)
+		}
+	}
+	return nil
+}
+
+// Color is one catalog colour name with the shade chosen for it.
+type Color struct {
+	Name          string  `json:"name"`
+	Hex           string  `json:"hex"`
+	DeltaE        float64 `json:"delta_e"` // ΔE2000 on the CIE scale (L* 0–100)
+	Share         float64 `json:"share"`   // pixel share of the chosen shade, 0–1
+	Confidence    float64 `json:"confidence"`
+	LowConfidence bool    `json:"low_confidence"`
+}
+
+// Result is the event published on the results topic for each finished job.
+// Its Kafka key is the product id.
+type Result struct {
+	ProductID  string  `json:"product_id"`
+	Image      string  `json:"image"`
+	Output     string  `json:"output"`
+	Colors     []Color `json:"colors"`
+	Bytes      int     `json:"bytes"`       // size of the swatch PNG
+	DurationMS float64 `json:"duration_ms"` // wall time of the job
+}
+
+// permanentError marks an error as not worth retrying.
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as permanent: the job is dead-lettered at once instead
+// of being retried. Errors not marked (and not wrapping [ErrBadJob]) are
+// transient. Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err, or any error it wraps, was marked with
+// [Permanent] or is an [ErrBadJob].
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p) || errors.Is(err, ErrBadJob)
+}
