@@ -6,7 +6,7 @@ BIN     := $(CURDIR)/bin
 EVAL    ?= ../shared/eval/dev/labels.csv
 BENCH   ?= ../shared/bench/images
 
-.PHONY: all build run test fuzz bench bench-im imagemagick eval clean
+.PHONY: all build run dev test fuzz bench bench-im imagemagick eval clean
 
 all: build
 
@@ -25,6 +25,11 @@ RACE := $(if $(filter 1,$(shell $(GO) env CGO_ENABLED)),-race,)
 
 # The S3 server the store tests run against (versitygw), installed into bin/.
 include store/versitygw.mk
+
+# palette-worker on embedded defaults: an in-process Kafka-protocol broker,
+# the sample jobs of testdata/images, swatches into out/; keeps running.
+dev: build
+	$(BIN)/palette-worker -dev -http 127.0.0.1:8080
 
 test: bin/versitygw
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)

@@ -256,7 +256,7 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *kaf
 					outcome(OutcomeAbandoned)
 					return false
 				}
-				log.Debug("queue: job done", "attempts", attempts)
+				log.Info("queue: job done", "outcome", OutcomeOK, "attempts", attempts, "duration_ms", time.Since(start).Milliseconds())
 				outcome(OutcomeOK)
 				return true
 			}
@@ -286,7 +286,7 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *kaf
 	if !IsPermanent(err) {
 		class, o = ClassTransientExhausted, OutcomeExhausted
 	}
-	log.Warn("queue: dead-lettering job", "class", class, "attempts", attempts, "err", truncate(err.Error(), 256))
+	log.Warn("queue: dead-lettering job", "outcome", "dead_letter", "class", class, "attempts", attempts, "duration_ms", time.Since(start).Milliseconds(), "err", truncate(err.Error(), 256))
 	headers := append([]kafka.Header(nil), m.Headers...)
 	headers = append(headers,
 		kafka.Header{Key: HeaderErrorClass, Value: []byte(class)},

@@ -1,0 +1,163 @@
+// Command palette-worker consumes swatch jobs from Kafka and writes swatches
+// to object storage. Every flag can also be set by an environment variable
+// PALETTE_<NAME> (-s3-endpoint ↔ PALETTE_S3_ENDPOINT); a flag on the command
+// line wins. "palette-worker -dev" runs with no outside service: an
+// in-process Kafka-protocol broker and a local directory, with the sample
+// jobs of testdata/images.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/palette-dev/palette/internal/worker"
+	"github.com/palette-dev/palette/queue"
+	"github.com/palette-dev/palette/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "palette-worker:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("palette-worker", flag.ContinueOnError)
+	var (
+		brokers     = fs.String("brokers", "", "Kafka bootstrap brokers, comma-separated host:port")
+		topic       = fs.String("topic", "palette.jobs", "jobs topic")
+		group       = fs.String("group", "palette-worker", "consumer group")
+		results     = fs.String("results-topic", "palette.results", "results topic")
+		dlq         = fs.String("dlq-topic", "palette.jobs.dlq", "dead-letter topic")
+		s3Endpoint  = fs.String("s3-endpoint", "", "S3 endpoint URL for a non-AWS server (path-style addressing); empty: AWS")
+		s3Region    = fs.String("s3-region", "", "S3 region (default: from the AWS config chain, else us-east-1)")
+		output      = fs.String("output", worker.DefaultOutput, "where swatches go when a job has no output: a reference with {key} (<product>/<hash of the image>.png) or {product_id}")
+		colormapF   = fs.String("colormap", "", "colour-map file, reloaded when it changes (default: the embedded map)")
+		concurrency = fs.Int("concurrency", 4, "jobs in flight at once (at most that many images decoded)")
+		attempts    = fs.Int("max-attempts", 5, "tries of a job failing transiently before it is dead-lettered")
+		httpAddr    = fs.String("http", ":8080", "address for /healthz, /readyz and /metrics; empty: none")
+		allowHosts  = fs.String("allow-hosts", "", "hosts https:// images may come from, comma-separated (*.example.com allowed)")
+		localRoot   = fs.String("local-root", "", "directory that file:// references may use")
+		cache       = fs.String("cache-control", worker.DefaultCacheControl, "Cache-Control of written swatches")
+		size        = fs.Int("size", 40, "swatch size in pixels (8 to 1024)")
+		shutdown    = fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight jobs")
+		dev         = fs.Bool("dev", false, "run with an in-process broker and out/ as storage, on the sample jobs of testdata/images")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := fromEnv(fs); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	cfg := worker.Config{
+		Queue: queue.Config{
+			Brokers: split(*brokers), Topic: *topic, Group: *group, ResultsTopic: *results, DLQTopic: *dlq,
+			Concurrency: *concurrency, MaxAttempts: *attempts, ShutdownTimeout: *shutdown,
+		},
+		Output:       *output,
+		S3:           store.S3Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: *s3Endpoint != ""},
+		HTTP:         store.HTTPConfig{AllowHosts: split(*allowHosts)},
+		LocalRoot:    *localRoot,
+		Colormap:     *colormapF,
+		CacheControl: *cache,
+		Size:         *size,
+		HTTPAddr:     *httpAddr,
+		Logger:       log,
+	}
+	if *dev {
+		stopDev, err := devSetup(ctx, &cfg, log)
+		if err != nil {
+			return err
+		}
+		defer stopDev()
+	}
+	w, err := worker.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx)
+}
+
+// devSetup starts the in-process broker, points storage at the working
+// directory (photos from testdata/images, swatches into out/) and enqueues
+// the sample jobs.
+func devSetup(ctx context.Context, cfg *worker.Config, log *slog.Logger) (func(), error) {
+	addr, stop, err := worker.DevBroker(cfg.Queue)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Queue.Brokers = []string{addr}
+	cwd, err := os.Getwd()
+	if err != nil {
+		stop()
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(cwd, "out"), 0o755); err != nil {
+		stop()
+		return nil, err
+	}
+	cfg.LocalRoot = cwd
+	cfg.Output = "file://" + filepath.ToSlash(filepath.Join(cwd, "out")) + "/{key}"
+	jobs, err := worker.DevJobs(filepath.Join(cwd, "testdata", "images", "manifest.csv"))
+	if err != nil {
+		stop()
+		return nil, fmt.Errorf("-dev runs from the repository root: %w", err)
+	}
+	if err := worker.Enqueue(ctx, cfg.Queue, jobs); err != nil {
+		stop()
+		return nil, err
+	}
+	log.Info("dev mode: in-process broker, sample jobs enqueued",
+		"broker", addr, "jobs", len(jobs), "swatches", filepath.Join(cwd, "out"),
+		"metrics", "http://"+devHost(cfg.HTTPAddr)+"/metrics")
+	fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d sample jobs on an in-process broker at %s.\n  swatches:  %s/<product>/<hash>.png\n  metrics:   http://%s/metrics   health: /healthz  /readyz\n  stop with Ctrl-C\n\n",
+		len(jobs), addr, filepath.Join(cwd, "out"), devHost(cfg.HTTPAddr))
+	return stop, nil
+}
+
+func devHost(addr string) string {
+	if strings.HasPrefix(addr, ":") {
+		return "localhost" + addr
+	}
+	return addr
+}
+
+// fromEnv sets every flag not given on the command line from
+// PALETTE_<NAME>, if that is set.
+func fromEnv(fs *flag.FlagSet) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "PALETTE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok && !set[f.Name] && err == nil {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %w", env, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func split(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,66 @@
+package worker
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/palette-dev/palette/queue"
+)
+
+// metrics are the worker's Prometheus metrics, all prefixed palette_.
+type metrics struct {
+	jobs     *prometheus.CounterVec   // by outcome
+	duration *prometheus.HistogramVec // job wall time by outcome
+	stage    *prometheus.HistogramVec // fetch, swatch, store
+	retries  prometheus.Counter
+	inFlight prometheus.Gauge
+	lag      *prometheus.GaugeVec // by partition
+	reloads  *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) metrics {
+	buckets := prometheus.ExponentialBuckets(0.001, 2, 14) // 1 ms to 8 s
+	m := metrics{
+		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palette_jobs_total", Help: "Jobs finished, by outcome (ok, dead_letter_permanent, dead_letter_exhausted, abandoned).",
+		}, []string{"outcome"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "palette_job_duration_seconds", Help: "Wall time of a job, retries included, by outcome.", Buckets: buckets,
+		}, []string{"outcome"}),
+		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "palette_stage_duration_seconds", Help: "Time per attempt in each stage: fetch, swatch, store.", Buckets: buckets,
+		}, []string{"stage"}),
+		retries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palette_retries_total", Help: "Retries of jobs after a transient error.",
+		}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palette_jobs_in_flight", Help: "Jobs being processed now.",
+		}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "palette_consumer_lag", Help: "Messages behind the partition's high-water mark at the last fetch.",
+		}, []string{"partition"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palette_colormap_reloads_total", Help: "Colour-map file reloads, by result (ok, rejected).",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(m.jobs, m.duration, m.stage, m.retries, m.inFlight, m.lag, m.reloads,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m metrics) hooks() queue.Hooks {
+	return queue.Hooks{
+		OnOutcome: func(outcome string, d time.Duration) {
+			m.jobs.WithLabelValues(outcome).Inc()
+			m.duration.WithLabelValues(outcome).Observe(d.Seconds())
+		},
+		OnRetry:    m.retries.Inc,
+		OnInFlight: func(delta int) { m.inFlight.Add(float64(delta)) },
+		OnLag: func(partition int, lag int64) {
+			m.lag.WithLabelValues(strconv.Itoa(partition)).Set(float64(lag))
+		},
+	}
+}

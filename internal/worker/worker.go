@@ -1,0 +1,283 @@
+// Package worker is palette-worker: it consumes swatch jobs from Kafka, runs
+// each through the same pipeline as palettecli (palette.Process), writes the
+// swatch to object storage and publishes a result event; a job that cannot
+// succeed goes to the dead-letter topic. It also serves health, readiness
+// and Prometheus metrics, and reloads the colour map when its file changes.
+// cmd/palette-worker only turns flags and environment into a Config.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/queue"
+	"github.com/palette-dev/palette/store"
+)
+
+// Config is the whole worker's configuration. Zero values mean the
+// documented defaults.
+type Config struct {
+	// Queue configures the Kafka consumer (brokers, topics, group,
+	// concurrency, retries). Its Logger and Hooks are set by the worker.
+	Queue queue.Config
+	// Output is where a job without its own output goes: a reference
+	// template with {product_id} and {key} (store.OutputKey of the product
+	// id and image: "<product>/<hash of the image ref>.png"); default
+	// DefaultOutput.
+	Output string
+	// S3 configures the S3 store; an empty Endpoint uses AWS's.
+	S3 store.S3Config
+	// HTTP configures fetches of https:// images; no AllowHosts means no
+	// https:// images.
+	HTTP store.HTTPConfig
+	// LocalRoot, when set, serves file:// references under it.
+	LocalRoot string
+	// Colormap is a colour-map file, reloaded when it changes; empty means
+	// the embedded map.
+	Colormap string
+	// ReloadEvery is how often the colour-map file is checked; default 2s.
+	ReloadEvery time.Duration
+	// CacheControl is set on every swatch written; default
+	// DefaultCacheControl.
+	CacheControl string
+	// Size is the swatch size in pixels; 0 means 40.
+	Size int
+	// HTTPAddr serves /healthz, /readyz and /metrics; empty means none.
+	HTTPAddr string
+	// Logger receives JSON logs; nil means slog's default.
+	Logger *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultOutput       = "s3://palettes/{key}"
+	DefaultCacheControl = "public, max-age=31536000, immutable"
+)
+
+// Worker runs jobs. Create it with New; it is used by one Run.
+type Worker struct {
+	cfg     Config
+	log     *slog.Logger
+	router  *store.Router
+	cmap    atomic.Pointer[colormap.Map]
+	cmapMod time.Time
+	reg     *prometheus.Registry
+	m       metrics
+	ready   atomic.Bool
+}
+
+// New validates cfg and connects the stores (S3 only when an S3 reference
+// is possible). It starts nothing.
+func New(ctx context.Context, cfg Config) (*Worker, error) {
+	if cfg.Output == "" {
+		cfg.Output = DefaultOutput
+	}
+	if cfg.CacheControl == "" {
+		cfg.CacheControl = DefaultCacheControl
+	}
+	if cfg.ReloadEvery <= 0 {
+		cfg.ReloadEvery = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if err := (&palette.Options{Size: cfg.Size}).Validate(); err != nil {
+		return nil, err
+	}
+	if !strings.Contains(cfg.Output, "{key}") && !strings.Contains(cfg.Output, "{product_id}") {
+		return nil, fmt.Errorf("worker: -output %q has neither {key} nor {product_id}: every swatch would overwrite the last", cfg.Output)
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger, router: &store.Router{}, reg: prometheus.NewRegistry()}
+	w.m = newMetrics(w.reg)
+
+	m := colormap.Default()
+	if cfg.Colormap != "" {
+		var err error
+		if m, err = colormap.Load(cfg.Colormap); err != nil {
+			return nil, err
+		}
+		if fi, err := os.Stat(cfg.Colormap); err == nil {
+			w.cmapMod = fi.ModTime()
+		}
+	}
+	w.cmap.Store(m)
+
+	if cfg.LocalRoot != "" {
+		d, err := store.NewDir(cfg.LocalRoot)
+		if err != nil {
+			return nil, err
+		}
+		w.router.Dir = d
+	}
+	if len(cfg.HTTP.AllowHosts) > 0 {
+		h, err := store.NewHTTP(cfg.HTTP)
+		if err != nil {
+			return nil, err
+		}
+		w.router.HTTP = h
+	}
+	if cfg.S3.Endpoint != "" || strings.HasPrefix(cfg.Output, "s3://") || cfg.LocalRoot == "" {
+		s, err := store.NewS3(ctx, cfg.S3)
+		if err != nil {
+			return nil, err
+		}
+		w.router.S3 = s
+	}
+	q := cfg.Queue
+	q.Logger = w.log
+	q.Hooks = w.m.hooks()
+	if err := q.Validate(); err != nil {
+		return nil, err
+	}
+	w.cfg.Queue = q
+	return w, nil
+}
+
+// Run serves HTTP (when configured), watches the colour map and consumes
+// jobs until ctx is cancelled; then it drains as queue.Consumer.Run does
+// and returns nil.
+func (w *Worker) Run(ctx context.Context) error {
+	c, err := queue.NewConsumer(w.cfg.Queue, w.Handle)
+	if err != nil {
+		return err
+	}
+	if w.cfg.HTTPAddr != "" {
+		ln, err := net.Listen("tcp", w.cfg.HTTPAddr)
+		if err != nil {
+			return fmt.Errorf("worker: -http %s: %w", w.cfg.HTTPAddr, err)
+		}
+		srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		w.log.Info("serving health and metrics", "addr", ln.Addr().String())
+	}
+	if w.cfg.Colormap != "" {
+		go w.watchColormap(ctx)
+	}
+	w.ready.Store(true)
+	defer w.ready.Store(false)
+	return c.Run(ctx)
+}
+
+// Handler serves /healthz (the process is up), /readyz (consuming) and
+// /metrics (Prometheus).
+func (w *Worker) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(rw, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {
+		if !w.ready.Load() {
+			http.Error(rw, "not consuming", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(rw, "ready")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// Handle runs one job: fetch the photo, make the swatch, write it. Errors
+// about the input are queue.Permanent; store outages and timeouts are
+// transient, to be retried.
+func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error) {
+	start := time.Now()
+	opts := &palette.Options{Map: w.cmap.Load(), Size: w.cfg.Size}
+	if len(job.Colors) == 0 {
+		return queue.Result{}, queue.Permanent(fmt.Errorf("job has no colours: %w", palette.ErrNoNames))
+	}
+
+	t := time.Now()
+	data, err := w.router.Get(ctx, job.Image, palette.DefaultMaxBytes)
+	w.m.stage.WithLabelValues("fetch").Observe(time.Since(t).Seconds())
+	if err != nil {
+		return queue.Result{}, classifyStore(fmt.Errorf("fetching %s: %w", job.Image, err))
+	}
+
+	t = time.Now()
+	res, err := palette.Process(ctx, data, job.Colors, opts)
+	w.m.stage.WithLabelValues("swatch").Observe(time.Since(t).Seconds())
+	if err != nil {
+		if ctx.Err() != nil {
+			return queue.Result{}, err // cancelled or timed out: transient
+		}
+		return queue.Result{}, queue.Permanent(err)
+	}
+
+	out := job.Output
+	if out == "" {
+		key := store.OutputKey(job.ProductID, job.Image)
+		product, _, _ := strings.Cut(key, "/")
+		out = strings.NewReplacer("{key}", key, "{product_id}", product).Replace(w.cfg.Output)
+	}
+	t = time.Now()
+	err = w.router.Put(ctx, out, res.Swatch, store.PutOptions{ContentType: "image/png", CacheControl: w.cfg.CacheControl})
+	w.m.stage.WithLabelValues("store").Observe(time.Since(t).Seconds())
+	if err != nil {
+		return queue.Result{}, classifyStore(fmt.Errorf("writing %s: %w", out, err))
+	}
+
+	r := queue.Result{ProductID: job.ProductID, Image: job.Image, Output: out, Bytes: len(res.Swatch)}
+	for _, p := range res.Picks {
+		r.Colors = append(r.Colors, queue.Color{
+			Name: p.Name, Hex: p.Hex, DeltaE: p.DeltaE, Share: p.Share,
+			Confidence: p.Confidence, LowConfidence: p.LowConfidence,
+		})
+	}
+	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
+	return r, nil
+}
+
+// classifyStore marks store errors that no retry can fix as permanent.
+func classifyStore(err error) error {
+	if store.IsTransient(err) {
+		return err
+	}
+	return queue.Permanent(err)
+}
+
+// watchColormap reloads the colour-map file when its modification time
+// changes; an invalid file is logged and the previous map stays in use.
+func (w *Worker) watchColormap(ctx context.Context) {
+	t := time.NewTicker(w.cfg.ReloadEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fi, err := os.Stat(w.cfg.Colormap)
+		if err != nil || fi.ModTime().Equal(w.cmapMod) {
+			continue
+		}
+		w.cmapMod = fi.ModTime()
+		m, err := colormap.Load(w.cfg.Colormap)
+		if err != nil {
+			w.m.reloads.WithLabelValues("rejected").Inc()
+			var le colormap.Errors
+			if errors.As(err, &le) && len(le) > 0 {
+				w.log.Error("colour map edit rejected; keeping the previous map", "file", w.cfg.Colormap, "errors", len(le), "first", le[0].Error())
+			} else {
+				w.log.Error("colour map edit rejected; keeping the previous map", "file", w.cfg.Colormap, "err", err)
+			}
+			continue
+		}
+		w.cmap.Store(m)
+		w.m.reloads.WithLabelValues("ok").Inc()
+		w.log.Info("colour map reloaded", "file", w.cfg.Colormap, "entries", m.Len())
+	}
+}

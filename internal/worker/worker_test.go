@@ -1,0 +1,205 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/palette-dev/palette/queue"
+)
+
+// readAll polls the 4 partitions of a topic until n messages have arrived
+// or 30 s have passed, and returns what it read.
+func readAll(t *testing.T, broker, topic string, n int) []kafka.Message {
+	t.Helper()
+	readers := make([]*kafka.Reader, 4)
+	for p := range readers {
+		readers[p] = kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
+		defer readers[p].Close()
+	}
+	var out []kafka.Message
+	for deadline := time.Now().Add(30 * time.Second); len(out) < n && time.Now().Before(deadline); {
+		for _, r := range readers {
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			m, err := r.ReadMessage(ctx)
+			cancel()
+			if err == nil {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// End to end through a real Kafka-protocol broker and a local directory:
+// good jobs become swatches and result events, bad ones dead letters.
+func TestWorkerEndToEnd(t *testing.T) {
+	root := t.TempDir()
+	images := filepath.Join(root, "in")
+	os.MkdirAll(images, 0o755)
+	os.MkdirAll(filepath.Join(root, "out"), 0o755)
+	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(images, "good.jpg"), photo, 0o644)
+	os.WriteFile(filepath.Join(images, "text.jpg"), []byte("not a photo"), 0o644)
+
+	q := queue.Config{Concurrency: 4, MaxAttempts: 2, Backoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond, ShutdownTimeout: 5 * time.Second}
+	addr, stop, err := DevBroker(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	q.Brokers = []string{addr}
+
+	ref := func(name string) string { return "file://" + filepath.ToSlash(filepath.Join(images, name)) }
+	var jobs []queue.Job
+	for i := range 10 {
+		jobs = append(jobs, queue.Job{V: 1, ProductID: "P" + string(rune('A'+i)), Image: ref("good.jpg"), Colors: []string{"Red", "Blue"}})
+	}
+	poison := []queue.Job{
+		{V: 1, ProductID: "BADIMG", Image: ref("text.jpg"), Colors: []string{"Red"}},
+		{V: 1, ProductID: "MISSING", Image: ref("missing.jpg"), Colors: []string{"Red"}},
+		{V: 1, ProductID: "UNKNOWN", Image: ref("good.jpg"), Colors: []string{"Blorange"}},
+		{V: 1, ProductID: "OUTSIDE", Image: "file:///etc/passwd", Colors: []string{"Red"}},
+	}
+	if err := queue.Enqueue(context.Background(), q.Brokers, "palette.jobs", append(jobs, poison...)...); err != nil {
+		t.Fatal(err)
+	}
+
+	w, err := New(context.Background(), Config{
+		Queue: q, LocalRoot: root,
+		Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+
+	results := readAll(t, addr, "palette.results", len(jobs))
+	dead := readAll(t, addr, "palette.jobs.dlq", len(poison))
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	if len(results) != len(jobs) {
+		t.Errorf("%d results, want %d", len(results), len(jobs))
+	}
+	for _, m := range results {
+		var r queue.Result
+		if err := json.Unmarshal(m.Value, &r); err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Colors) != 2 || r.Bytes == 0 || !strings.HasPrefix(r.Output, "file://") {
+			t.Errorf("result %+v", r)
+			continue
+		}
+		data, err := os.ReadFile(strings.TrimPrefix(r.Output, "file://"))
+		if err != nil || len(data) != r.Bytes {
+			t.Errorf("swatch %s: %v (%d bytes, result says %d)", r.Output, err, len(data), r.Bytes)
+		}
+	}
+	if len(dead) != len(poison) {
+		t.Errorf("%d dead letters, want %d", len(dead), len(poison))
+	}
+	for _, m := range dead {
+		class := ""
+		for _, h := range m.Headers {
+			if h.Key == queue.HeaderErrorClass {
+				class = string(h.Value)
+			}
+		}
+		if class != "permanent" {
+			t.Errorf("dead letter %s: class %q, want permanent", m.Key, class)
+		}
+	}
+
+	// metrics reflect the outcomes
+	rec := httptest.NewRecorder()
+	w.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	body := rec.Body.String()
+	if !strings.Contains(body, `palette_jobs_total{outcome="ok"} 10`) {
+		t.Errorf("metrics lack 10 ok jobs:\n%s", grep(body, "palette_jobs_total"))
+	}
+}
+
+func grep(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// An invalid colour-map edit is rejected and the previous map stays.
+func TestColormapReload(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "map.txt")
+	os.WriteFile(f, []byte("Red: #FF0000\n"), 0o644)
+	w, err := New(context.Background(), Config{
+		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, LocalRoot: t.TempDir(),
+		Output: "file:///x/{key}", Colormap: f, ReloadEvery: 10 * time.Millisecond,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.watchColormap(ctx)
+
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for range 300 {
+			if ok() {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal(what)
+	}
+	has := func(name string) bool { _, ok := w.cmap.Load().Lookup(name); return ok }
+	if !has("Red") || has("Teal") {
+		t.Fatal("initial map")
+	}
+	time.Sleep(20 * time.Millisecond)
+	os.WriteFile(f, []byte("Red: #FF0000\nTeal: #008080\n"), 0o644)
+	os.Chtimes(f, time.Now().Add(time.Second), time.Now().Add(time.Second))
+	waitFor("the valid edit was not picked up", func() bool { return has("Teal") })
+
+	os.WriteFile(f, []byte("Red: #FF00\nBroken line\n"), 0o644)
+	os.Chtimes(f, time.Now().Add(2*time.Second), time.Now().Add(2*time.Second))
+	time.Sleep(200 * time.Millisecond)
+	if !has("Teal") || !has("Red") {
+		t.Error("an invalid edit replaced the map")
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	for _, cfg := range []Config{
+		{Queue: queue.Config{}, LocalRoot: "/"},                                                      // no brokers
+		{Queue: queue.Config{Brokers: []string{"x:1"}}, LocalRoot: "/", Output: "file:///out/a.png"}, // constant output
+		{Queue: queue.Config{Brokers: []string{"x:1"}}, LocalRoot: "/", Size: 3},
+		{Queue: queue.Config{Brokers: []string{"x:1"}}, LocalRoot: "/nonexistent-dir-for-test"},
+		{Queue: queue.Config{Brokers: []string{"x:1"}}, LocalRoot: "/", Colormap: "/nonexistent.txt"},
+	} {
+		if _, err := New(context.Background(), cfg); err == nil {
+			t.Errorf("%+v: no error", cfg)
+		}
+	}
+}
