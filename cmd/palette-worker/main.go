@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -27,6 +28,9 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
 		fmt.Fprintln(os.Stderr, "palette-worker:", err)
 		stop()
 		os.Exit(1)
@@ -60,6 +64,9 @@ func run(ctx context.Context, args []string) error {
 	}
 	if err := fromEnv(fs); err != nil {
 		return err
+	}
+	if *brokers == "" && !*dev {
+		return errors.New("-brokers (or PALETTE_BROKERS) is required; try -dev to run on an in-process broker")
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	cfg := worker.Config{
