@@ -1,0 +1,554 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/palette-dev/palette/queue"
+)
+
+const (
+	e2eJobs      = "palette.jobs"
+	e2eResults   = "palette.results"
+	e2eDLQ       = "palette.jobs.dlq"
+	e2eParts     = 4
+	photoBucket  = "catalog-images"
+	swatchBucket = "palettes"
+)
+
+// e2eBinDir holds the palette-worker binary built once for the subprocess
+// tests; TestMain removes it.
+var (
+	e2eBinDir  string
+	e2eBinOnce sync.Once
+	e2eBin     string
+	e2eBinErr  error
+)
+
+// TestMain points the AWS config chain of the in-process workers at
+// versitygw's credentials only (process-wide, so that the S3 tests can run
+// in parallel; t.Setenv forbids that).
+func TestMain(m *testing.M) {
+	none := filepath.Join(os.TempDir(), "palette-e2e-no-such-aws-file")
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_REGION": "us-east-1", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none,
+		"AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		os.Setenv(k, v)
+	}
+	code := m.Run()
+	if e2eBinDir != "" {
+		os.RemoveAll(e2eBinDir)
+	}
+	os.Exit(code)
+}
+
+// workerBinary builds cmd/palette-worker once per test binary run.
+func workerBinary(t *testing.T) string {
+	t.Helper()
+	e2eBinOnce.Do(func() {
+		e2eBinDir, e2eBinErr = os.MkdirTemp("", "palette-worker-e2e-")
+		if e2eBinErr != nil {
+			return
+		}
+		bin := filepath.Join(e2eBinDir, "palette-worker")
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/palette-worker")
+		cmd.Dir = filepath.Join("..", "..")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			e2eBinErr = fmt.Errorf("go build ./cmd/palette-worker: %v\n%s", err, out)
+			return
+		}
+		e2eBin = bin
+	})
+	if e2eBinErr != nil {
+		t.Fatal(e2eBinErr)
+	}
+	return e2eBin
+}
+
+// gw is a versitygw S3 server that can be stopped and restarted on the
+// same address and data directory.
+type gw struct {
+	t      *testing.T
+	bin    string
+	addr   string
+	dir    string
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	out    *e2eBuffer
+}
+
+// startVersitygw starts versitygw on a free loopback port with access key
+// "K" and secret "S". The binary comes
+// from $PALETTE_VERSITYGW or ../../bin/versitygw (make bin/versitygw);
+// without it the test is skipped, or fails when CI is set.
+func startVersitygw(t *testing.T) *gw {
+	t.Helper()
+	bin := os.Getenv("PALETTE_VERSITYGW")
+	if bin == "" {
+		bin = filepath.Join("..", "..", "bin", "versitygw")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		msg := "versitygw not found at " + bin + " (run `make bin/versitygw` or set PALETTE_VERSITYGW): " + err.Error()
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	g := &gw{t: t, bin: bin, addr: addr, dir: t.TempDir()}
+	t.Cleanup(g.stop)
+	g.start()
+	return g
+}
+
+func (g *gw) endpoint() string { return "http://" + g.addr }
+
+// start runs the server and waits until it accepts connections.
+func (g *gw) start() {
+	g.t.Helper()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		out := &e2eBuffer{}
+		cmd := exec.Command(g.bin, "--access", "K", "--secret", "S", "--port", g.addr, "posix", g.dir)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			g.t.Fatal(err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		for {
+			c, err := net.DialTimeout("tcp", g.addr, 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+				g.cmd, g.exited, g.out = cmd, exited, out
+				return
+			}
+			select {
+			case <-exited: // e.g. the port is not free yet: start it again
+			case <-time.After(20 * time.Millisecond):
+				if time.Now().Before(deadline) {
+					continue
+				}
+			}
+			break
+		}
+		cmd.Process.Kill()
+		<-exited
+		if time.Now().After(deadline) {
+			g.t.Fatalf("versitygw did not start on %s\n%s", g.addr, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// stop kills the server (if running) and waits for it to exit.
+func (g *gw) stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cmd == nil {
+		return
+	}
+	g.cmd.Process.Kill()
+	<-g.exited
+	g.cmd = nil
+}
+
+type e2eBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *e2eBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *e2eBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// s3Client is a plain SDK client with versitygw's credentials, for setting
+// up and checking buckets.
+func s3Client(endpoint string) *s3.Client {
+	return s3.New(s3.Options{
+		Region: "us-east-1",
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "K", SecretAccessKey: "S"}, nil
+		}),
+		BaseEndpoint:               aws.String(endpoint),
+		UsePathStyle:               true,
+		RetryMaxAttempts:           1,
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
+	})
+}
+
+// procEnv is the environment of a palette-worker subprocess: this one's,
+// with the AWS chain pointed at versitygw's credentials only.
+func procEnv(t *testing.T) []string {
+	none := filepath.Join(t.TempDir(), "none")
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "PALETTE_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "AWS_ACCESS_KEY_ID=K", "AWS_SECRET_ACCESS_KEY=S", "AWS_REGION=us-east-1",
+		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
+}
+
+func mustPut(t *testing.T, c *s3.Client, bucket, key string, data []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key,
+		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))}); err != nil {
+		t.Fatalf("put s3://%s/%s: %v", bucket, key, err)
+	}
+}
+
+func getObject(ctx context.Context, c *s3.Client, bucket, key string) ([]byte, error) {
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	return io.ReadAll(out.Body)
+}
+
+// listKeys lists every key of bucket.
+func listKeys(t *testing.T, c *s3.Client, bucket string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var keys []string
+	p := s3.NewListObjectsV2Paginator(c, &s3.ListObjectsV2Input{Bucket: &bucket})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("list %s: %v", bucket, err)
+		}
+		for _, o := range page.Contents {
+			keys = append(keys, aws.ToString(o.Key))
+		}
+	}
+	return keys
+}
+
+// photo is one sample photo of testdata/images with its catalog colours.
+type photo struct {
+	name   string
+	colors []string
+	data   []byte
+}
+
+func samplePhotos(t *testing.T) []photo {
+	t.Helper()
+	dir := filepath.Join("..", "..", "testdata", "images")
+	f, err := os.Open(filepath.Join(dir, "manifest.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []photo
+	for _, r := range recs[1:] {
+		data, err := os.ReadFile(filepath.Join(dir, r[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, photo{name: r[0], colors: strings.Split(r[1], "|"), data: data})
+	}
+	return out
+}
+
+// setupPhotos creates the photo and swatch buckets and uploads the sample
+// photos as s3://catalog-images/<name>.
+func setupPhotos(t *testing.T, c *s3.Client) []photo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, b := range []string{photoBucket, swatchBucket} {
+		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
+			t.Fatalf("create bucket %s: %v", b, err)
+		}
+	}
+	photos := samplePhotos(t)
+	for _, p := range photos {
+		mustPut(t, c, photoBucket, p.name, p.data)
+	}
+	return photos
+}
+
+// startKafka runs an in-process Kafka-protocol broker with the three topics.
+func startKafka(t *testing.T) []string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(e2eParts, e2eJobs, e2eResults, e2eDLQ))
+	if err != nil {
+		t.Fatalf("kfake: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()
+}
+
+func produceRawJobs(t *testing.T, brokers []string, msgs ...kafka.Message) {
+	t.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: e2eJobs, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatalf("produce: %v", err)
+	}
+}
+
+func enqueueJobs(t *testing.T, brokers []string, jobs []queue.Job) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := queue.Enqueue(ctx, brokers, e2eJobs, jobs...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// topicEnds returns the log end offset of each partition of topic.
+func topicEnds(t *testing.T, brokers []string, topic string) map[int]int64 {
+	t.Helper()
+	var reqs []kafka.OffsetRequest
+	for p := range e2eParts {
+		reqs = append(reqs, kafka.LastOffsetOf(p))
+	}
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	resp, err := cl.ListOffsets(context.Background(), &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
+	if err != nil {
+		t.Fatalf("list offsets: %v", err)
+	}
+	out := map[int]int64{}
+	for _, po := range resp.Topics[topic] {
+		if po.Error != nil {
+			t.Fatalf("list offsets %s/%d: %v", topic, po.Partition, po.Error)
+		}
+		out[po.Partition] = po.LastOffset
+	}
+	return out
+}
+
+func sumOffsets(m map[int]int64) (n int64) {
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+// groupCommitted returns the group's committed offset per partition of the jobs topic (-1: none).
+func groupCommitted(t *testing.T, brokers []string, group string) map[int]int64 {
+	t.Helper()
+	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	var parts []int
+	for p := range e2eParts {
+		parts = append(parts, p)
+	}
+	resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{e2eJobs: parts}})
+	if err != nil {
+		t.Fatalf("offset fetch: %v", err)
+	}
+	out := map[int]int64{}
+	for _, p := range resp.Topics[e2eJobs] {
+		out[p.Partition] = p.CommittedOffset
+	}
+	return out
+}
+
+// readTopic reads every record of topic (the count taken from the end offsets).
+func readTopic(t *testing.T, brokers []string, topic string) []*kgo.Record {
+	t.Helper()
+	want := int(sumOffsets(topicEnds(t, brokers, topic)))
+	if want == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var recs []*kgo.Record
+	for len(recs) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("read %s: got %d of %d records", topic, len(recs), want)
+		}
+		fs.EachError(func(_ string, _ int32, err error) { t.Logf("fetch %s: %v", topic, err) })
+		recs = append(recs, fs.Records()...)
+	}
+	return recs
+}
+
+// poll checks cond every 100 ms until it holds or d has passed.
+func poll(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func recHeader(r *kgo.Record, key string) string {
+	for _, h := range r.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
+// keysOf returns the set of record keys (product ids).
+func keysOf(recs []*kgo.Record) map[string]int {
+	out := map[string]int{}
+	for _, r := range recs {
+		out[string(r.Key)]++
+	}
+	return out
+}
+
+// runWorker runs an in-process worker until the test ends (or stop is called).
+func runWorker(t *testing.T, cfg Config) (w *Worker, stop func() error) {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = e2eLogger()
+	}
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	var once sync.Once
+	var runErr error
+	stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(60 * time.Second):
+				runErr = errors.New("Run did not return within 60s")
+			}
+		})
+		return runErr
+	}
+	t.Cleanup(func() { stop() })
+	return w, stop
+}
+
+func e2eLogger() *slog.Logger {
+	if testing.Verbose() && os.Getenv("PALETTE_E2E_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// metricValue reads one sample of the worker's /metrics.
+func metricValue(t *testing.T, w *Worker, sample string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	w.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, l := range strings.Split(rec.Body.String(), "\n") {
+		if v, ok := strings.CutPrefix(l, sample+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("metric %s: %v", l, err)
+			}
+			return f
+		}
+	}
+	return 0
+}
+
+// proc is a palette-worker subprocess.
+type proc struct {
+	cmd    *exec.Cmd
+	out    *e2eBuffer
+	exited chan struct{}
+}
+
+// startProc runs the palette-worker binary with args and the environment
+// of procEnv, and kills it when the test ends.
+func startProc(t *testing.T, args ...string) *proc {
+	t.Helper()
+	p := &proc{out: &e2eBuffer{}, exited: make(chan struct{})}
+	p.cmd = exec.Command(workerBinary(t), args...)
+	p.cmd.Env = procEnv(t)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(p.kill)
+	return p
+}
+
+// kill sends SIGKILL and waits for the process to exit.
+func (p *proc) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+// jobsDone counts the jobs this process logged as finished with a result.
+func (p *proc) jobsDone() int {
+	n := 0
+	for _, l := range strings.Split(p.out.String(), "\n") {
+		var rec struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal([]byte(l), &rec) == nil && rec.Msg == "queue: job done" {
+			n++
+		}
+	}
+	return n
+}
