@@ -36,6 +36,12 @@ type Config struct {
 	// Rand is the jitter source; nil means a randomly seeded one. The
 	// Consumer serialises its use.
 	Rand *rand.Rand
+	// SessionTimeout is the consumer-group session: a worker that dies
+	// without leaving the group (kill -9, a lost machine) keeps its
+	// partitions this long before they move to the others. Also the
+	// rebalance timeout. Default 10s; brokers refuse values below their
+	// group.min.session.timeout.ms (6s by default).
+	SessionTimeout time.Duration
 	// ShutdownTimeout is how long Run waits for in-flight jobs after its
 	// context is cancelled; default 30s. Jobs still running then are
 	// abandoned uncommitted and will be redelivered.
@@ -103,6 +109,9 @@ func (c Config) withDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = defaultShutdown
 	}
+	if c.SessionTimeout == 0 {
+		c.SessionTimeout = 10 * time.Second
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -135,6 +144,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("queue: negative shutdown timeout %v", c.ShutdownTimeout))
+	}
+	if c.SessionTimeout != 0 && c.SessionTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("queue: session timeout %v is below 1s", c.SessionTimeout))
 	}
 	return errors.Join(errs...)
 }

@@ -93,14 +93,16 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	cfg := c.cfg
 	reader := kafka.NewReader(kafka.ReaderConfig{
-		Brokers:        cfg.Brokers,
-		GroupID:        cfg.Group,
-		Topic:          cfg.Topic,
-		StartOffset:    kafka.FirstOffset,
-		CommitInterval: 0, // synchronous commits, only through CommitMessages
-		MinBytes:       1,
-		MaxBytes:       10 << 20,
-		MaxWait:        500 * time.Millisecond,
+		Brokers:          cfg.Brokers,
+		GroupID:          cfg.Group,
+		Topic:            cfg.Topic,
+		StartOffset:      kafka.FirstOffset,
+		CommitInterval:   0, // synchronous commits, only through CommitMessages
+		SessionTimeout:   cfg.SessionTimeout,
+		RebalanceTimeout: cfg.SessionTimeout,
+		MinBytes:         1,
+		MaxBytes:         10 << 20,
+		MaxWait:          500 * time.Millisecond,
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
 			c.log.Warn("kafka reader: " + fmt.Sprintf(msg, args...))
 		}),

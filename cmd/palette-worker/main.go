@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string) error {
 		cache       = fs.String("cache-control", worker.DefaultCacheControl, "Cache-Control of written swatches")
 		size        = fs.Int("size", 40, "swatch size in pixels (8 to 1024)")
 		shutdown    = fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight jobs")
+		session     = fs.Duration("session-timeout", 10*time.Second, "consumer-group session: how long a worker that died keeps its partitions (at least the broker's minimum, 6s by default)")
 		dev         = fs.Bool("dev", false, "run with an in-process broker and out/ as storage, on the sample jobs of testdata/images")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string) error {
 	cfg := worker.Config{
 		Queue: queue.Config{
 			Brokers: split(*brokers), Topic: *topic, Group: *group, ResultsTopic: *results, DLQTopic: *dlq,
-			Concurrency: *concurrency, MaxAttempts: *attempts, ShutdownTimeout: *shutdown,
+			Concurrency: *concurrency, MaxAttempts: *attempts, ShutdownTimeout: *shutdown, SessionTimeout: *session,
 		},
 		Output:       *output,
 		S3:           store.S3Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: *s3Endpoint != ""},

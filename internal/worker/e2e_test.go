@@ -293,7 +293,7 @@ func subprocessArgs(brokers []string, endpoint, group string) []string {
 	return []string{
 		"-brokers", strings.Join(brokers, ","), "-group", group,
 		"-s3-endpoint", endpoint, "-s3-region", "us-east-1",
-		"-http", "", "-concurrency", "2", "-max-attempts", "3", "-shutdown-timeout", "5s",
+		"-http", "", "-concurrency", "2", "-max-attempts", "3", "-shutdown-timeout", "5s", "-session-timeout", "6s",
 	}
 }
 
