@@ -6,16 +6,21 @@ BIN     := $(CURDIR)/bin
 EVAL    ?= ../shared/eval/dev/labels.csv
 BENCH   ?= ../shared/bench/images
 
-.PHONY: all build run dev test fuzz bench bench-im imagemagick eval clean
+.PHONY: all build run swatches test fuzz bench bench-im imagemagick eval clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-# The main job on the embedded defaults: swatches for the sample photos in
-# testdata/images, from their catalog colour names, into out/.
+# The main job on the embedded defaults: palette-worker with an in-process
+# Kafka-protocol broker, the sample jobs of testdata/images, swatches into
+# out/, health and metrics on 127.0.0.1:8080. Keeps running; Ctrl-C stops it.
 run: build
+	$(BIN)/palette-worker -dev -http 127.0.0.1:8080
+
+# The same sample photos through palettecli, once: out/<photo>.png.
+swatches: build
 	$(BIN)/palettecli -manifest testdata/images/manifest.csv -o out
 	@echo "swatches in out/; try: $(BIN)/palettecli explain -colors 'Red|Blue' testdata/images/myntra_14064.jpg"
 
@@ -25,11 +30,6 @@ RACE := $(if $(filter 1,$(shell $(GO) env CGO_ENABLED)),-race,)
 
 # The S3 server the store tests run against (versitygw), installed into bin/.
 include store/versitygw.mk
-
-# palette-worker on embedded defaults: an in-process Kafka-protocol broker,
-# the sample jobs of testdata/images, swatches into out/; keeps running.
-dev: build
-	$(BIN)/palette-worker -dev -http 127.0.0.1:8080
 
 test: bin/versitygw
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
