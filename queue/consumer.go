@@ -52,7 +52,7 @@ const (
 	maxReasonBytes = 1 << 10
 	commitTimeout  = 10 * time.Second
 	writeTimeout   = 10 * time.Second
-	batchTimeout   = 5 * time.Millisecond
+	batchTimeout   = time.Millisecond
 )
 
 // Consumer reads jobs from a consumer group and runs them through a Handler.
