@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,7 +31,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/palette-dev/palette"
@@ -73,72 +71,6 @@ func benchPhotos(tb testing.TB) []benchPhoto {
 		out = append(out, benchPhoto{name: filepath.Base(f), data: data})
 	}
 	return out
-}
-
-// benchVersitygw starts versitygw (as startVersitygw does) and returns its
-// endpoint; it is killed when the benchmark ends.
-func benchVersitygw(tb testing.TB) string {
-	tb.Helper()
-	bin := os.Getenv("PALETTE_VERSITYGW")
-	if bin == "" {
-		bin = filepath.Join("..", "..", "bin", "versitygw")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		msg := "versitygw not found at " + bin + " (run `make bin/versitygw` or set PALETTE_VERSITYGW): " + err.Error()
-		if os.Getenv("CI") != "" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
-	}
-	dir := tb.TempDir()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		addr := l.Addr().String()
-		l.Close()
-		out := &e2eBuffer{}
-		cmd := exec.Command(bin, "--access", "K", "--secret", "S", "--port", addr, "posix", dir)
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			tb.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		for time.Now().Before(deadline) {
-			c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				tb.Cleanup(func() { cmd.Process.Kill(); <-exited })
-				return "http://" + addr
-			}
-			select {
-			case <-exited:
-			case <-time.After(20 * time.Millisecond):
-				continue
-			}
-			break
-		}
-		cmd.Process.Kill()
-		<-exited
-		if time.Now().After(deadline) {
-			tb.Fatalf("versitygw did not start on %s\n%s", addr, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// benchKafka runs kfake with the three topics.
-func benchKafka(tb testing.TB) []string {
-	tb.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(e2eParts, e2eJobs, e2eResults, e2eDLQ))
-	if err != nil {
-		tb.Fatalf("kfake: %v", err)
-	}
-	tb.Cleanup(c.Close)
-	return c.ListenAddrs()
 }
 
 // benchUpload creates the photo and swatch buckets and uploads photos as
@@ -211,15 +143,6 @@ func (rc *resultCounter) wait(tb testing.TB, n int64) {
 	}
 }
 
-func benchEnqueue(tb testing.TB, brokers []string, jobs []queue.Job) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if err := queue.Enqueue(ctx, brokers, e2eJobs, jobs...); err != nil {
-		tb.Fatal(err)
-	}
-}
-
 // benchJobs builds n jobs cycling over photos, with product ids prefix-i.
 func benchJobs(prefix string, n int, photos []benchPhoto) []queue.Job {
 	jobs := make([]queue.Job, n)
@@ -274,8 +197,8 @@ const benchRepeats = 40
 // ratio the first over the second (the bar is 0.8).
 func BenchmarkWorker(b *testing.B) {
 	photos := benchPhotos(b)
-	endpoint := benchVersitygw(b)
-	brokers := benchKafka(b)
+	endpoint := startVersitygw(b).endpoint()
+	brokers := startKafka(b)
 	benchUpload(b, endpoint, photos)
 	conc := runtime.GOMAXPROCS(0)
 
@@ -300,7 +223,7 @@ func BenchmarkWorker(b *testing.B) {
 	rc := countResults(b, brokers)
 
 	// Warm up: the group join, connections, one job per photo.
-	benchEnqueue(b, brokers, benchJobs("warm", len(photos), photos))
+	enqueueJobs(b, brokers, benchJobs("warm", len(photos), photos))
 	want := int64(len(photos))
 	rc.wait(b, want)
 
@@ -314,7 +237,7 @@ func BenchmarkWorker(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		benchEnqueue(b, brokers, benchJobs(fmt.Sprintf("r%d", i), k, photos))
+		enqueueJobs(b, brokers, benchJobs(fmt.Sprintf("r%d", i), k, photos))
 		want += int64(k)
 		rc.wait(b, want)
 		e2e += time.Since(start)
@@ -325,19 +248,6 @@ func BenchmarkWorker(b *testing.B) {
 	b.ReportMetric(float64(jobs)/e2e.Seconds(), "jobs/s")
 	b.ReportMetric(float64(jobs)/inproc.Seconds(), "inproc-jobs/s")
 	b.ReportMetric(inproc.Seconds()/e2e.Seconds(), "ratio")
-}
-
-// benchEnv is the environment of a palette-worker subprocess, as procEnv.
-func benchEnv(tb testing.TB) []string {
-	none := filepath.Join(tb.TempDir(), "none")
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "PALETTE_") {
-			env = append(env, kv)
-		}
-	}
-	return append(env, "AWS_ACCESS_KEY_ID=K", "AWS_SECRET_ACCESS_KEY=S", "AWS_REGION=us-east-1",
-		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
 }
 
 // vmHWM reads the peak resident set size of pid, in kB, from /proc.
@@ -373,22 +283,17 @@ func BenchmarkWorkerRSS(b *testing.B) {
 	if photo.data == nil {
 		b.Fatal("kleiber_2000x2500_q85.jpg is not among the bench photos")
 	}
-	endpoint := benchVersitygw(b)
-	brokers := benchKafka(b)
+	endpoint := startVersitygw(b).endpoint()
+	brokers := startKafka(b)
 	benchUpload(b, endpoint, []benchPhoto{photo})
 
-	bin := filepath.Join(b.TempDir(), "palette-worker")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/palette-worker")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build ./cmd/palette-worker: %v\n%s", err, out)
-	}
+	bin := workerBinary(b)
 	out := &e2eBuffer{}
 	cmd := exec.Command(bin,
 		"-brokers", strings.Join(brokers, ","), "-group", "rss",
 		"-s3-endpoint", endpoint, "-s3-region", "us-east-1",
 		"-http", "", "-concurrency", "4", "-max-attempts", "3", "-shutdown-timeout", "5s")
-	cmd.Env = benchEnv(b)
+	cmd.Env = procEnv(b)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
@@ -409,7 +314,7 @@ func BenchmarkWorkerRSS(b *testing.B) {
 	var want int64
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		benchEnqueue(b, brokers, benchJobs(fmt.Sprintf("rss%d", i), rssJobs, []benchPhoto{photo}))
+		enqueueJobs(b, brokers, benchJobs(fmt.Sprintf("rss%d", i), rssJobs, []benchPhoto{photo}))
 		want += rssJobs
 		select {
 		case <-exited:

@@ -68,7 +68,7 @@ func TestMain(m *testing.M) {
 }
 
 // workerBinary builds cmd/palette-worker once per test binary run.
-func workerBinary(t *testing.T) string {
+func workerBinary(t testing.TB) string {
 	t.Helper()
 	e2eBinOnce.Do(func() {
 		e2eBinDir, e2eBinErr = os.MkdirTemp("", "palette-worker-e2e-")
@@ -93,7 +93,7 @@ func workerBinary(t *testing.T) string {
 // gw is a versitygw S3 server that can be stopped and restarted on the
 // same address and data directory.
 type gw struct {
-	t      *testing.T
+	t      testing.TB
 	bin    string
 	addr   string
 	dir    string
@@ -107,7 +107,7 @@ type gw struct {
 // "K" and secret "S". The binary comes
 // from $PALETTE_VERSITYGW or ../../bin/versitygw (make bin/versitygw);
 // without it the test is skipped, or fails when CI is set.
-func startVersitygw(t *testing.T) *gw {
+func startVersitygw(t testing.TB) *gw {
 	t.Helper()
 	bin := os.Getenv("PALETTE_VERSITYGW")
 	if bin == "" {
@@ -221,7 +221,7 @@ func s3Client(endpoint string) *s3.Client {
 
 // procEnv is the environment of a palette-worker subprocess: this one's,
 // with the AWS chain pointed at versitygw's credentials only.
-func procEnv(t *testing.T) []string {
+func procEnv(t testing.TB) []string {
 	none := filepath.Join(t.TempDir(), "none")
 	env := []string{}
 	for _, kv := range os.Environ() {
@@ -233,7 +233,7 @@ func procEnv(t *testing.T) []string {
 		"AWS_CONFIG_FILE="+none, "AWS_SHARED_CREDENTIALS_FILE="+none, "AWS_EC2_METADATA_DISABLED=true")
 }
 
-func mustPut(t *testing.T, c *s3.Client, bucket, key string, data []byte) {
+func mustPut(t testing.TB, c *s3.Client, bucket, key string, data []byte) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -253,7 +253,7 @@ func getObject(ctx context.Context, c *s3.Client, bucket, key string) ([]byte, e
 }
 
 // listKeys lists every key of bucket.
-func listKeys(t *testing.T, c *s3.Client, bucket string) []string {
+func listKeys(t testing.TB, c *s3.Client, bucket string) []string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -278,7 +278,7 @@ type photo struct {
 	data   []byte
 }
 
-func samplePhotos(t *testing.T) []photo {
+func samplePhotos(t testing.TB) []photo {
 	t.Helper()
 	dir := filepath.Join("..", "..", "testdata", "images")
 	f, err := os.Open(filepath.Join(dir, "manifest.csv"))
@@ -303,7 +303,7 @@ func samplePhotos(t *testing.T) []photo {
 
 // setupPhotos creates the photo and swatch buckets and uploads the sample
 // photos as s3://catalog-images/<name>.
-func setupPhotos(t *testing.T, c *s3.Client) []photo {
+func setupPhotos(t testing.TB, c *s3.Client) []photo {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -320,7 +320,7 @@ func setupPhotos(t *testing.T, c *s3.Client) []photo {
 }
 
 // startKafka runs an in-process Kafka-protocol broker with the three topics.
-func startKafka(t *testing.T) []string {
+func startKafka(t testing.TB) []string {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(e2eParts, e2eJobs, e2eResults, e2eDLQ))
 	if err != nil {
@@ -330,7 +330,7 @@ func startKafka(t *testing.T) []string {
 	return c.ListenAddrs()
 }
 
-func produceRawJobs(t *testing.T, brokers []string, msgs ...kafka.Message) {
+func produceRawJobs(t testing.TB, brokers []string, msgs ...kafka.Message) {
 	t.Helper()
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: e2eJobs, Balancer: &kafka.Murmur2Balancer{},
 		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
@@ -342,7 +342,7 @@ func produceRawJobs(t *testing.T, brokers []string, msgs ...kafka.Message) {
 	}
 }
 
-func enqueueJobs(t *testing.T, brokers []string, jobs []queue.Job) {
+func enqueueJobs(t testing.TB, brokers []string, jobs []queue.Job) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -352,7 +352,7 @@ func enqueueJobs(t *testing.T, brokers []string, jobs []queue.Job) {
 }
 
 // topicEnds returns the log end offset of each partition of topic.
-func topicEnds(t *testing.T, brokers []string, topic string) map[int]int64 {
+func topicEnds(t testing.TB, brokers []string, topic string) map[int]int64 {
 	t.Helper()
 	var reqs []kafka.OffsetRequest
 	for p := range e2eParts {
@@ -381,7 +381,7 @@ func sumOffsets(m map[int]int64) (n int64) {
 }
 
 // groupCommitted returns the group's committed offset per partition of the jobs topic (-1: none).
-func groupCommitted(t *testing.T, brokers []string, group string) map[int]int64 {
+func groupCommitted(t testing.TB, brokers []string, group string) map[int]int64 {
 	t.Helper()
 	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
 	var parts []int
@@ -400,7 +400,7 @@ func groupCommitted(t *testing.T, brokers []string, group string) map[int]int64 
 }
 
 // readTopic reads every record of topic (the count taken from the end offsets).
-func readTopic(t *testing.T, brokers []string, topic string) []*kgo.Record {
+func readTopic(t testing.TB, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
 	want := int(sumOffsets(topicEnds(t, brokers, topic)))
 	if want == 0 {
@@ -427,7 +427,7 @@ func readTopic(t *testing.T, brokers []string, topic string) []*kgo.Record {
 }
 
 // poll checks cond every 100 ms until it holds or d has passed.
-func poll(t *testing.T, what string, d time.Duration, cond func() bool) {
+func poll(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -457,7 +457,7 @@ func keysOf(recs []*kgo.Record) map[string]int {
 }
 
 // runWorker runs an in-process worker until the test ends (or stop is called).
-func runWorker(t *testing.T, cfg Config) (w *Worker, stop func() error) {
+func runWorker(t testing.TB, cfg Config) (w *Worker, stop func() error) {
 	t.Helper()
 	if cfg.Logger == nil {
 		cfg.Logger = e2eLogger()
@@ -494,7 +494,7 @@ func e2eLogger() *slog.Logger {
 }
 
 // metricValue reads one sample of the worker's /metrics.
-func metricValue(t *testing.T, w *Worker, sample string) float64 {
+func metricValue(t testing.TB, w *Worker, sample string) float64 {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	w.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -519,7 +519,7 @@ type proc struct {
 
 // startProc runs the palette-worker binary with args and the environment
 // of procEnv, and kills it when the test ends.
-func startProc(t *testing.T, args ...string) *proc {
+func startProc(t testing.TB, args ...string) *proc {
 	t.Helper()
 	p := &proc{out: &e2eBuffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(workerBinary(t), args...)
