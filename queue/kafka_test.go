@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/palette-dev/palette/internal/testinfra"
+
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -66,50 +68,14 @@ func produceRaw(t *testing.T, brokers []string, msgs ...kafka.Message) {
 
 // endOffsets returns the log end offset of each partition of topic.
 func endOffsets(t *testing.T, brokers []string, topic string) map[int]int64 {
-	t.Helper()
-	var reqs []kafka.OffsetRequest
-	for p := range testPartitions {
-		reqs = append(reqs, kafka.LastOffsetOf(p))
-	}
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	resp, err := cl.ListOffsets(context.Background(), &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		t.Fatalf("list offsets: %v", err)
-	}
-	out := map[int]int64{}
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			t.Fatalf("list offsets %s/%d: %v", topic, po.Partition, po.Error)
-		}
-		out[po.Partition] = po.LastOffset
-	}
-	return out
+	return testinfra.EndOffsets(t, brokers, topic, testPartitions)
 }
 
-func total(m map[int]int64) (n int64) {
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
+func total(m map[int]int64) int64 { return testinfra.Sum(m) }
 
 // committed returns the group's committed offset per partition of the jobs topic (-1: none).
 func committed(t *testing.T, brokers []string, group string) map[int]int64 {
-	t.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	parts := []int{}
-	for p := range testPartitions {
-		parts = append(parts, p)
-	}
-	resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{jobsTopic: parts}})
-	if err != nil {
-		t.Fatalf("offset fetch: %v", err)
-	}
-	out := map[int]int64{}
-	for _, p := range resp.Topics[jobsTopic] {
-		out[p.Partition] = p.CommittedOffset
-	}
-	return out
+	return testinfra.Committed(t, brokers, group, jobsTopic, testPartitions)
 }
 
 // allCommitted reports whether the group has committed the log end of every partition.

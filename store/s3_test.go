@@ -4,87 +4,21 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/palette-dev/palette/internal/testinfra"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// versitygw starts a versitygw S3 server on a free loopback port with
-// access key "K" and secret "S", and returns its endpoint and a function
-// that kills it. The binary comes from $PALETTE_VERSITYGW or ../bin/versitygw
-// (make bin/versitygw); without it the test is skipped, or fails when CI is
-// set.
+// versitygw starts a real S3 server for the test and returns its endpoint
+// and a function that kills it (see testinfra.Versitygw).
 func versitygw(t *testing.T) (endpoint string, kill func()) {
-	t.Helper()
-	bin := os.Getenv("PALETTE_VERSITYGW")
-	if bin == "" {
-		bin = filepath.Join("..", "bin", "versitygw")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		msg := "versitygw not found at " + bin + " (run `make bin/versitygw` or set PALETTE_VERSITYGW): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	var out syncBuffer
-	cmd := exec.Command(bin, "--access", "K", "--secret", "S", "--port", addr, "posix", dir)
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	kill = func() {
-		once.Do(func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		})
-	}
-	t.Cleanup(kill)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("versitygw did not start on %s: %v\n%s", addr, err, out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return "http://" + addr, kill
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	g := testinfra.Versitygw(t)
+	return g.Endpoint(), g.Stop
 }
 
 // awsEnv points the AWS config chain at the given credentials only.

@@ -197,7 +197,7 @@ const benchRepeats = 40
 // ratio the first over the second (the bar is 0.8).
 func BenchmarkWorker(b *testing.B) {
 	photos := benchPhotos(b)
-	endpoint := startVersitygw(b).endpoint()
+	endpoint := startVersitygw(b).Endpoint()
 	brokers := startKafka(b)
 	benchUpload(b, endpoint, photos)
 	conc := runtime.GOMAXPROCS(0)
@@ -283,7 +283,7 @@ func BenchmarkWorkerRSS(b *testing.B) {
 	if photo.data == nil {
 		b.Fatal("kleiber_2000x2500_q85.jpg is not among the bench photos")
 	}
-	endpoint := startVersitygw(b).endpoint()
+	endpoint := startVersitygw(b).Endpoint()
 	brokers := startKafka(b)
 	benchUpload(b, endpoint, []benchPhoto{photo})
 

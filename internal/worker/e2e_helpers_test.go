@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/palette-dev/palette/internal/testinfra"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -90,118 +91,11 @@ func workerBinary(t testing.TB) string {
 	return e2eBin
 }
 
-// gw is a versitygw S3 server that can be stopped and restarted on the
-// same address and data directory.
-type gw struct {
-	t      testing.TB
-	bin    string
-	addr   string
-	dir    string
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	out    *e2eBuffer
-}
+// startVersitygw starts the S3 server the worker tests use.
+func startVersitygw(t testing.TB) *testinfra.S3Server { return testinfra.Versitygw(t) }
 
-// startVersitygw starts versitygw on a free loopback port with access key
-// "K" and secret "S". The binary comes
-// from $PALETTE_VERSITYGW or ../../bin/versitygw (make bin/versitygw);
-// without it the test is skipped, or fails when CI is set.
-func startVersitygw(t testing.TB) *gw {
-	t.Helper()
-	bin := os.Getenv("PALETTE_VERSITYGW")
-	if bin == "" {
-		bin = filepath.Join("..", "..", "bin", "versitygw")
-	}
-	if _, err := os.Stat(bin); err != nil {
-		msg := "versitygw not found at " + bin + " (run `make bin/versitygw` or set PALETTE_VERSITYGW): " + err.Error()
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	g := &gw{t: t, bin: bin, addr: addr, dir: t.TempDir()}
-	t.Cleanup(g.stop)
-	g.start()
-	return g
-}
-
-func (g *gw) endpoint() string { return "http://" + g.addr }
-
-// start runs the server and waits until it accepts connections.
-func (g *gw) start() {
-	g.t.Helper()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		out := &e2eBuffer{}
-		cmd := exec.Command(g.bin, "--access", "K", "--secret", "S", "--port", g.addr, "posix", g.dir)
-		cmd.Stdout, cmd.Stderr = out, out
-		if err := cmd.Start(); err != nil {
-			g.t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		for {
-			c, err := net.DialTimeout("tcp", g.addr, 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-				g.cmd, g.exited, g.out = cmd, exited, out
-				return
-			}
-			select {
-			case <-exited: // e.g. the port is not free yet: start it again
-			case <-time.After(20 * time.Millisecond):
-				if time.Now().Before(deadline) {
-					continue
-				}
-			}
-			break
-		}
-		cmd.Process.Kill()
-		<-exited
-		if time.Now().After(deadline) {
-			g.t.Fatalf("versitygw did not start on %s\n%s", g.addr, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// stop kills the server (if running) and waits for it to exit.
-func (g *gw) stop() {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.cmd == nil {
-		return
-	}
-	g.cmd.Process.Kill()
-	<-g.exited
-	g.cmd = nil
-}
-
-type e2eBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *e2eBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *e2eBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// e2eBuffer collects a subprocess's output.
+type e2eBuffer = testinfra.Buffer
 
 // s3Client is a plain SDK client with versitygw's credentials, for setting
 // up and checking buckets.
@@ -353,50 +247,14 @@ func enqueueJobs(t testing.TB, brokers []string, jobs []queue.Job) {
 
 // topicEnds returns the log end offset of each partition of topic.
 func topicEnds(t testing.TB, brokers []string, topic string) map[int]int64 {
-	t.Helper()
-	var reqs []kafka.OffsetRequest
-	for p := range e2eParts {
-		reqs = append(reqs, kafka.LastOffsetOf(p))
-	}
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	resp, err := cl.ListOffsets(context.Background(), &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
-	if err != nil {
-		t.Fatalf("list offsets: %v", err)
-	}
-	out := map[int]int64{}
-	for _, po := range resp.Topics[topic] {
-		if po.Error != nil {
-			t.Fatalf("list offsets %s/%d: %v", topic, po.Partition, po.Error)
-		}
-		out[po.Partition] = po.LastOffset
-	}
-	return out
+	return testinfra.EndOffsets(t, brokers, topic, e2eParts)
 }
 
-func sumOffsets(m map[int]int64) (n int64) {
-	for _, v := range m {
-		n += v
-	}
-	return n
-}
+func sumOffsets(m map[int]int64) int64 { return testinfra.Sum(m) }
 
 // groupCommitted returns the group's committed offset per partition of the jobs topic (-1: none).
 func groupCommitted(t testing.TB, brokers []string, group string) map[int]int64 {
-	t.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
-	var parts []int
-	for p := range e2eParts {
-		parts = append(parts, p)
-	}
-	resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{e2eJobs: parts}})
-	if err != nil {
-		t.Fatalf("offset fetch: %v", err)
-	}
-	out := map[int]int64{}
-	for _, p := range resp.Topics[e2eJobs] {
-		out[p.Partition] = p.CommittedOffset
-	}
-	return out
+	return testinfra.Committed(t, brokers, group, e2eJobs, e2eParts)
 }
 
 // readTopic reads every record of topic (the count taken from the end offsets).

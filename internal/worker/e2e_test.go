@@ -196,7 +196,7 @@ func TestE2EWorkerS3(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	g := startVersitygw(t)
-	sc := s3Client(g.endpoint())
+	sc := s3Client(g.Endpoint())
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, 180, 5)
 	if n := len(wl.ids()); n != 200 {
@@ -205,7 +205,7 @@ func TestE2EWorkerS3(t *testing.T) {
 	wl.expect(t)
 	wl.enqueue(t, brokers)
 
-	w, stop := runWorker(t, s3WorkerConfig(brokers, g.endpoint(), "e2e"))
+	w, stop := runWorker(t, s3WorkerConfig(brokers, g.Endpoint(), "e2e"))
 	poll(t, "every job finished and committed", 45*time.Second, func() bool {
 		return wl.enoughRecords(t, brokers) && allCommittedAt(t, brokers, "e2e")
 	})
@@ -304,11 +304,11 @@ func TestE2ECrash(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	g := startVersitygw(t)
-	sc := s3Client(g.endpoint())
+	sc := s3Client(g.Endpoint())
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, 250, 2)
 	wl.enqueue(t, brokers)
-	args := subprocessArgs(brokers, g.endpoint(), "crash")
+	args := subprocessArgs(brokers, g.Endpoint(), "crash")
 
 	p1 := startProc(t, args...)
 	poll(t, "the first process's first results", 30*time.Second, func() bool {
@@ -354,12 +354,12 @@ func TestE2ES3Outage(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	g := startVersitygw(t)
-	sc := s3Client(g.endpoint())
+	sc := s3Client(g.Endpoint())
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, 300, 0)
 	wl.enqueue(t, brokers)
 
-	cfg := s3WorkerConfig(brokers, g.endpoint(), "outage")
+	cfg := s3WorkerConfig(brokers, g.Endpoint(), "outage")
 	cfg.Queue.MaxAttempts = 1000
 	cfg.Queue.Backoff, cfg.Queue.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
 	cfg.S3.MaxAttempts = 1
@@ -367,14 +367,14 @@ func TestE2ES3Outage(t *testing.T) {
 	poll(t, "the first results", 30*time.Second, func() bool {
 		return sumOffsets(topicEnds(t, brokers, e2eResults)) >= 20
 	})
-	g.stop()
+	g.Stop()
 	before := sumOffsets(topicEnds(t, brokers, e2eResults))
 	poll(t, "retries while S3 is down", 30*time.Second, func() bool {
 		return metricValue(t, w, "palette_retries_total") > 0
 	})
 	time.Sleep(2 * time.Second) // the outage lasts a few seconds (not a correctness wait)
 	during := sumOffsets(topicEnds(t, brokers, e2eResults))
-	g.start()
+	g.Start()
 	t.Logf("S3 down: %d results before, %d at restart", before, during)
 	if during >= int64(len(wl.good)) {
 		t.Fatal("every job finished while S3 was down")
@@ -436,10 +436,10 @@ func TestE2EScaleOut(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	g := startVersitygw(t)
-	sc := s3Client(g.endpoint())
+	sc := s3Client(g.Endpoint())
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, 300, 1)
-	args := subprocessArgs(brokers, g.endpoint(), "split")
+	args := subprocessArgs(brokers, g.Endpoint(), "split")
 
 	p1 := startProc(t, args...)
 	p2 := startProc(t, args...)

@@ -104,12 +104,12 @@ func TestE2EBrokerRestart(t *testing.T) {
 	start := time.Now()
 	const before, after = 120, 60
 	g := startVersitygw(t)
-	sc := s3Client(g.endpoint())
+	sc := s3Client(g.Endpoint())
 	k := startRestartableKafka(t)
 	brokers := k.brokers()
 	wl := newWorkload(t, sc, before+after, 0)
 
-	cfg := s3WorkerConfig(brokers, g.endpoint(), "restart")
+	cfg := s3WorkerConfig(brokers, g.Endpoint(), "restart")
 	cfg.Queue.MaxAttempts = 1000 // broker downtime must not dead-letter anything
 	cfg.Queue.Backoff, cfg.Queue.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
 	cfg.Queue.SessionTimeout = 6 * time.Second
