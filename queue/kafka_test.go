@@ -89,28 +89,9 @@ func allCommitted(t *testing.T, brokers []string, group string) bool {
 	return true
 }
 
-// readAll reads every record of topic (the count taken from the end offsets).
+// readAll reads every record of topic.
 func readAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
-	t.Helper()
-	want := int(total(endOffsets(t, brokers, topic)))
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var recs []*kgo.Record
-	for len(recs) < want {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("read %s: got %d of %d records", topic, len(recs), want)
-		}
-		fs.EachError(func(_ string, _ int32, err error) { t.Logf("fetch %s: %v", topic, err) })
-		recs = append(recs, fs.Records()...)
-	}
-	return recs
+	return testinfra.ReadTopic(t, brokers, topic, testPartitions)
 }
 
 // waitFor polls cond until it holds or the deadline passes.

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Buffer is a bytes.Buffer safe for concurrent writers (a subprocess's
@@ -203,4 +204,32 @@ func Sum(m map[int]int64) (n int64) {
 		n += v
 	}
 	return n
+}
+
+// ReadTopic reads every record of partitions 0..n-1 of topic, as many as
+// the end offsets say there are, within 30 s.
+func ReadTopic(tb testing.TB, brokers []string, topic string, n int) []*kgo.Record {
+	tb.Helper()
+	want := int(Sum(EndOffsets(tb, brokers, topic, n)))
+	if want == 0 {
+		return nil
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var recs []*kgo.Record
+	for len(recs) < want {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			tb.Fatalf("read %s: got %d of %d records", topic, len(recs), want)
+		}
+		fs.EachError(func(_ string, _ int32, err error) { tb.Logf("fetch %s: %v", topic, err) })
+		recs = append(recs, fs.Records()...)
+	}
+	return recs
 }

@@ -257,31 +257,9 @@ func groupCommitted(t testing.TB, brokers []string, group string) map[int]int64 
 	return testinfra.Committed(t, brokers, group, e2eJobs, e2eParts)
 }
 
-// readTopic reads every record of topic (the count taken from the end offsets).
+// readTopic reads every record of topic.
 func readTopic(t testing.TB, brokers []string, topic string) []*kgo.Record {
-	t.Helper()
-	want := int(sumOffsets(topicEnds(t, brokers, topic)))
-	if want == 0 {
-		return nil
-	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	var recs []*kgo.Record
-	for len(recs) < want {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("read %s: got %d of %d records", topic, len(recs), want)
-		}
-		fs.EachError(func(_ string, _ int32, err error) { t.Logf("fetch %s: %v", topic, err) })
-		recs = append(recs, fs.Records()...)
-	}
-	return recs
+	return testinfra.ReadTopic(t, brokers, topic, e2eParts)
 }
 
 // poll checks cond every 100 ms until it holds or d has passed.
