@@ -51,8 +51,11 @@ const (
 
 	maxReasonBytes = 1 << 10
 	commitTimeout  = 10 * time.Second
-	writeTimeout   = 10 * time.Second
-	batchTimeout   = time.Millisecond
+	// commitRetryEvery is how often offsets whose commit failed are
+	// committed again.
+	commitRetryEvery = 500 * time.Millisecond
+	writeTimeout     = 10 * time.Second
+	batchTimeout     = time.Millisecond
 )
 
 // Consumer reads jobs from a consumer group and runs them through a Handler.
@@ -126,14 +129,21 @@ func (c *Consumer) Run(ctx context.Context) error {
 	committerDone := make(chan struct{})
 	stopCommitter := make(chan struct{})
 	go func() {
+		// Commits are kicked when a frontier moves, and retried on a tick:
+		// a commit that failed (the broker restarted, the group is
+		// rebalancing) must not wait for the next frontier move, which may
+		// never come if the partition is redelivered below its frontier.
 		defer close(committerDone)
+		retry := time.NewTicker(commitRetryEvery)
+		defer retry.Stop()
 		for {
 			select {
 			case <-kick:
-				c.commit(reader, tr)
+			case <-retry.C:
 			case <-stopCommitter:
 				return
 			}
+			c.commit(reader, tr)
 		}
 	}()
 
