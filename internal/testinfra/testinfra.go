@@ -94,7 +94,7 @@ func (s *S3Server) Start() {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		out := &Buffer{}
-		cmd := exec.Command(s.bin, "--access", "K", "--secret", "S", "--port", s.addr, "posix", s.dir)
+		cmd := exec.Command(s.bin, "--access", "K", "--secret", "S", "--port", s.addr, "--quiet", "--keep-alive", "posix", s.dir)
 		cmd.Stdout, cmd.Stderr = out, out
 		if err := cmd.Start(); err != nil {
 			s.tb.Fatal(err)

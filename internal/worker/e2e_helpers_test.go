@@ -40,13 +40,13 @@ const (
 	swatchBucket = "palettes"
 )
 
-// e2eBinDir holds the palette-worker binary built once for the subprocess
-// tests; TestMain removes it.
+// e2eBinDir holds the binaries (palette-worker, palettecli) built once for
+// the subprocess tests and benchmarks; TestMain removes it.
 var (
 	e2eBinDir  string
-	e2eBinOnce sync.Once
-	e2eBin     string
-	e2eBinErr  error
+	e2eBinMu   sync.Mutex
+	e2eBins    = map[string]string{}
+	e2eBinErrs = map[string]error{}
 )
 
 // TestMain points the AWS config chain of the in-process workers at
@@ -69,26 +69,35 @@ func TestMain(m *testing.M) {
 }
 
 // workerBinary builds cmd/palette-worker once per test binary run.
-func workerBinary(t testing.TB) string {
+func workerBinary(t testing.TB) string { return goBinary(t, "palette-worker") }
+
+// goBinary builds ./cmd/<name> once per test binary run.
+func goBinary(t testing.TB, name string) string {
 	t.Helper()
-	e2eBinOnce.Do(func() {
-		e2eBinDir, e2eBinErr = os.MkdirTemp("", "palette-worker-e2e-")
-		if e2eBinErr != nil {
-			return
+	e2eBinMu.Lock()
+	defer e2eBinMu.Unlock()
+	bin, err := e2eBins[name], e2eBinErrs[name]
+	if bin == "" && err == nil {
+		if e2eBinDir == "" {
+			e2eBinDir, err = os.MkdirTemp("", "palette-worker-e2e-")
 		}
-		bin := filepath.Join(e2eBinDir, "palette-worker")
-		cmd := exec.Command("go", "build", "-o", bin, "./cmd/palette-worker")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			e2eBinErr = fmt.Errorf("go build ./cmd/palette-worker: %v\n%s", err, out)
-			return
+		if err == nil {
+			bin = filepath.Join(e2eBinDir, name)
+			cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
+			cmd.Dir = filepath.Join("..", "..")
+			if out, berr := cmd.CombinedOutput(); berr != nil {
+				err = fmt.Errorf("go build ./cmd/%s: %v\n%s", name, berr, out)
+			}
 		}
-		e2eBin = bin
-	})
-	if e2eBinErr != nil {
-		t.Fatal(e2eBinErr)
+		if err != nil {
+			bin = ""
+		}
+		e2eBins[name], e2eBinErrs[name] = bin, err
 	}
-	return e2eBin
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // startVersitygw starts the S3 server the worker tests use.
