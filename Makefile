@@ -30,8 +30,10 @@ RACE := $(if $(filter 1,$(shell $(GO) env CGO_ENABLED)),-race,)
 
 # The S3 server the store tests run against (versitygw), installed into bin/.
 include store/versitygw.mk
+# Chromium for the browser test of the preview pages.
+include preview/chromium.mk
 
-test: bin/versitygw
+test: bin/versitygw chromium
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 ./...

@@ -1,5 +1,6 @@
 // Package cli is palettecli: swatches for local photos, one by one or in
-// batches from a manifest, and the explain, eval and colormap subcommands.
+// batches from a manifest, and the explain, eval, colormap and serve
+// subcommands.
 // Run is the whole program; main only wires the process to it.
 package cli
 
@@ -38,11 +39,14 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// TTY says whether Stderr is a terminal (for the progress bar).
 	TTY bool
+	// Getenv reads the environment (serve's PALETTE_ADMIN_TOKEN); nil
+	// means an empty environment.
+	Getenv func(string) string
 }
 
 // OSEnv is the Env of the running process.
 func OSEnv() Env {
-	return Env{Stdout: os.Stdout, Stderr: os.Stderr, TTY: term.IsTerminal(int(os.Stderr.Fd()))}
+	return Env{Stdout: os.Stdout, Stderr: os.Stderr, TTY: term.IsTerminal(int(os.Stderr.Fd())), Getenv: os.Getenv}
 }
 
 const usage = `palettecli makes colour swatches from product photos.
@@ -53,6 +57,7 @@ Usage:
   palettecli explain -colors "Grey,Pink" [-o REPORT.html] IMAGE
   palettecli eval [-json] LABELS.csv
   palettecli colormap check FILE
+  palettecli serve [-http ADDR] [-colormap FILE] [-admin-token TOKEN]
 
 -o is a file for one image and a directory for several (default: the current
 directory, as NAME.swatch.png). A manifest is a CSV with the header
@@ -76,6 +81,8 @@ func Run(ctx context.Context, args []string, env Env) int {
 			return runEval(ctx, args[1:], env)
 		case "colormap":
 			return runColormap(args[1:], env)
+		case "serve":
+			return runServe(ctx, args[1:], env)
 		}
 	}
 	return runSwatches(ctx, args, env)

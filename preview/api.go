@@ -1,0 +1,581 @@
+package preview
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/disintegration/imaging"
+
+	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/render"
+)
+
+// Response is the JSON answer of POST /v1/preview. Image, Colors,
+// Candidates and Bytes are the JSON contract of palettecli -json (each
+// colour also gives the index of its candidate); the rest is for the pages.
+type Response struct {
+	// Image is the uploaded file's name or the image reference.
+	Image      string              `json:"image"`
+	Colors     []Color             `json:"colors"`
+	Candidates []palette.Candidate `json:"candidates"`
+	// Bytes is the size of the swatch PNG.
+	Bytes int `json:"bytes"`
+	// Size is the swatch's side in pixels.
+	Size int `json:"size"`
+	// Swatch is the swatch PNG, base64.
+	Swatch string `json:"swatch"`
+	// Quantized is the analysis image in its quantized colours, a PNG in
+	// base64.
+	Quantized string `json:"quantized"`
+	// Photo is the photo reduced to fit 480×480, a JPEG in base64; only for
+	// an image given by reference (an uploader has the photo already).
+	Photo string `json:"photo,omitempty"`
+	// Warnings say what a person should check before trusting the swatch.
+	Warnings []Warning `json:"warnings"`
+	// Colormap is "live" (the map in use) or "draft" (the request's own).
+	Colormap string `json:"colormap"`
+}
+
+// Color is one pick: palette.Pick's JSON plus the index of the chosen
+// candidate in Response.Candidates.
+type Color struct {
+	palette.Pick
+	Candidate int `json:"candidate"`
+}
+
+// Warning is something about a preview that a person should check.
+type Warning struct {
+	// Kind is "modifier" (a name not in the map, worked out from other
+	// names), "low_confidence" (far from every colour of the photo),
+	// "uncertain" (confidence below WeakConfidence), "same_colour" (two
+	// names picked one colour) or "background" (a name picked the
+	// background).
+	Kind string `json:"kind"`
+	// Names are the colour names concerned, as given.
+	Names   []string `json:"names"`
+	Message string   `json:"message"`
+}
+
+// WeakConfidence is the confidence below which a pick gets an "uncertain"
+// warning.
+const WeakConfidence = 0.5
+
+// previewRequest is a parsed POST or GET /v1/preview.
+type previewRequest struct {
+	data     []byte // uploaded image
+	ref      string // or its reference
+	label    string
+	names    []string
+	size     int
+	draft    string
+	hasDraft bool
+}
+
+const (
+	maxRefBytes   = 2048
+	maxFieldBytes = 16 << 10
+)
+
+// postPreview handles POST /v1/preview.
+func (s *Server) postPreview(w http.ResponseWriter, r *http.Request) error {
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var req previewRequest
+	var err error
+	switch mt {
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, s.limits.MaxBytes+colormap.MaxFileBytes+1<<20)
+		req, err = s.parseMultipart(r, params["boundary"])
+	case "application/json":
+		r.Body = http.MaxBytesReader(w, r.Body, colormap.MaxFileBytes+64<<10)
+		req, err = parseJSON(r.Body)
+	default:
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: "bad_content_type",
+			Message: "Send the photo as multipart/form-data (field \"image\"), or JSON with an image address."}
+	}
+	if err != nil {
+		return err
+	}
+	png := wantsPNG(r.Header.Get("Accept"))
+	res, resp, err := s.run(r.Context(), &req, !png)
+	if err != nil {
+		return err
+	}
+	if png {
+		writePNG(w, r, res.Swatch, "no-store")
+		return nil
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// getPreview handles GET /v1/preview: the swatch of an image reference.
+func (s *Server) getPreview(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	req := previewRequest{ref: strings.TrimSpace(q.Get("image"))}
+	req.label = req.ref
+	for _, c := range q["colors"] {
+		req.names = append(req.names, splitNames(c)...)
+	}
+	var err error
+	if req.size, err = parseSize(q.Get("size")); err != nil {
+		return err
+	}
+	if req.ref == "" {
+		return &Error{Status: http.StatusBadRequest, Code: "no_image",
+			Message: "Give the image address as ?image=s3://bucket/key or ?image=https://…"}
+	}
+	res, _, err := s.run(r.Context(), &req, false)
+	if err != nil {
+		return err
+	}
+	writePNG(w, r, res.Swatch, "public, max-age=60")
+	return nil
+}
+
+// run fetches the image if needed, then, in one of the Server's slots,
+// computes the preview and, with build, its JSON answer.
+func (s *Server) run(ctx context.Context, req *previewRequest, build bool) (*palette.Result, *Response, error) {
+	if len(req.names) == 0 {
+		return nil, nil, palette.ErrNoNames
+	}
+	if req.size == 0 {
+		req.size = s.size
+	}
+	m := s.currentMap()
+	if req.hasDraft {
+		dm, err := colormap.Parse(strings.NewReader(req.draft), "")
+		if err != nil {
+			return nil, nil, err
+		}
+		m = dm
+	}
+	if req.data == nil {
+		data, err := s.fetch(ctx, req, m)
+		if err != nil {
+			return nil, nil, err
+		}
+		req.data = data
+	}
+	if err := s.acquire(ctx); err != nil {
+		return nil, nil, err
+	}
+	defer s.release()
+	res, err := palette.Process(ctx, req.data, req.names, &palette.Options{Map: m, Size: req.size, Limits: &s.limits})
+	if err != nil || !build {
+		return res, nil, err
+	}
+	resp, err := s.response(req, res)
+	return res, resp, err
+}
+
+// fetch reads the image a request refers to, once its names are known to
+// resolve.
+func (s *Server) fetch(ctx context.Context, req *previewRequest, m *colormap.Map) ([]byte, error) {
+	switch {
+	case req.ref == "":
+		return nil, &Error{Status: http.StatusBadRequest, Code: "no_image",
+			Message: "Choose a photo to upload, or type an image address."}
+	case s.cfg.Fetch == nil:
+		return nil, &Error{Status: http.StatusBadRequest, Code: "no_references",
+			Message: "This server does not fetch images by address. Upload the photo instead."}
+	case len(req.ref) > maxRefBytes:
+		return nil, &Error{Status: http.StatusBadRequest, Code: "bad_reference",
+			Message: "The image address is too long."}
+	}
+	if err := checkNames(m, req.names); err != nil {
+		return nil, err
+	}
+	return s.cfg.Fetch(ctx, req.ref, s.limits.MaxBytes)
+}
+
+// checkNames reports every name m cannot resolve, as Process would.
+func checkNames(m *colormap.Map, names []string) error {
+	if len(names) > palette.MaxNames {
+		return fmt.Errorf("%w: more than %d", palette.ErrTooManyNames, palette.MaxNames)
+	}
+	var unknown []string
+	for _, n := range names {
+		if _, err := m.Resolve(n); err != nil {
+			if !errors.Is(err, colormap.ErrUnknownName) {
+				return err
+			}
+			if r := []rune(n); len(r) > 40 {
+				n = string(r[:40]) + "…"
+			}
+			unknown = append(unknown, strconv.Quote(n))
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("%w: %s", colormap.ErrUnknownName, strings.Join(unknown, ", "))
+	}
+	return nil
+}
+
+// response builds the JSON answer.
+func (s *Server) response(req *previewRequest, res *palette.Result) (*Response, error) {
+	resp := &Response{
+		Image:      req.label,
+		Candidates: res.Candidates,
+		Bytes:      len(res.Swatch),
+		Size:       req.size,
+		Swatch:     base64.StdEncoding.EncodeToString(res.Swatch),
+		Warnings:   warnings(res),
+		Colormap:   "live",
+	}
+	if req.hasDraft {
+		resp.Colormap = "draft"
+	}
+	if resp.Candidates == nil {
+		resp.Candidates = []palette.Candidate{}
+	}
+	resp.Colors = make([]Color, len(res.Picks))
+	for i, p := range res.Picks {
+		resp.Colors[i] = Color{Pick: p, Candidate: p.Candidate}
+	}
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	if err := enc.Encode(&buf, res.Quantized); err != nil {
+		return nil, fmt.Errorf("preview: encoding the quantized image: %w", err)
+	}
+	resp.Quantized = base64.StdEncoding.EncodeToString(buf.Bytes())
+	if req.ref != "" {
+		img, _, err := palette.DecodeBytes(req.data, &s.limits)
+		if err != nil {
+			return nil, err
+		}
+		buf.Reset()
+		if err := jpeg.Encode(&buf, imaging.Fit(img, 480, 480, imaging.Box), &jpeg.Options{Quality: 85}); err != nil {
+			return nil, fmt.Errorf("preview: encoding the photo: %w", err)
+		}
+		resp.Photo = base64.StdEncoding.EncodeToString(buf.Bytes())
+	}
+	return resp, nil
+}
+
+// warnings lists what a person should check about res.
+func warnings(res *palette.Result) []Warning {
+	ws := []Warning{}
+	seen := map[int]bool{} // names (by index) already warned about for Via
+	for _, p := range res.Picks {
+		if p.Via == "modifier" && !seen[p.Index] {
+			seen[p.Index] = true
+			as := ""
+			if !strings.EqualFold(strings.Join(strings.Fields(p.Resolved), " "), strings.Join(strings.Fields(p.Name), " ")) {
+				as = fmt.Sprintf(" (as %q)", p.Resolved)
+			}
+			ws = append(ws, Warning{Kind: "modifier", Names: []string{p.Name}, Message: fmt.Sprintf(
+				"%q is not in the colour map, so its shades were worked out from the colour words in it%s. Check that the swatch colour looks right, or add %q to the colour map.",
+				p.Name, as, p.Name)})
+		}
+	}
+	for _, p := range res.Picks {
+		switch {
+		case p.LowConfidence && p.Via == "multi":
+			ws = append(ws, Warning{Kind: "low_confidence", Names: []string{p.Name}, Message: fmt.Sprintf(
+				"%q found no clear product colour in this photo.", p.Name)})
+		case p.LowConfidence:
+			ws = append(ws, Warning{Kind: "low_confidence", Names: []string{p.Name}, Message: fmt.Sprintf(
+				"%q is far from every colour in the photo (ΔE %.1f). The catalog name is probably wrong for this photo, or the product is only a small part of it.",
+				p.Name, p.DeltaE)})
+		case p.Confidence < WeakConfidence && p.Via != "multi":
+			ws = append(ws, Warning{Kind: "uncertain", Names: []string{p.Name}, Message: fmt.Sprintf(
+				"%q is an uncertain match (confidence %.0f%%). Compare the swatch colour with the photo.",
+				p.Name, 100*p.Confidence)})
+		}
+	}
+	// Two different names on one candidate.
+	byCand := map[int][]palette.Pick{}
+	var order []int
+	for _, p := range res.Picks {
+		if _, ok := byCand[p.Candidate]; !ok {
+			order = append(order, p.Candidate)
+		}
+		byCand[p.Candidate] = append(byCand[p.Candidate], p)
+	}
+	for _, c := range order {
+		ps := byCand[c]
+		var names []string
+		idx := map[int]bool{}
+		for _, p := range ps {
+			if !idx[p.Index] {
+				idx[p.Index] = true
+				names = append(names, p.Name)
+			}
+		}
+		if len(names) < 2 {
+			continue
+		}
+		ws = append(ws, Warning{Kind: "same_colour", Names: names, Message: fmt.Sprintf(
+			"%s picked the same colour %s, so the swatch shows it more than once. The photo may not show each colour, or one of the names is wrong.",
+			joinQuoted(names), ps[0].Hex)})
+	}
+	for _, c := range order {
+		if c < 0 || c >= len(res.Candidates) || !res.Candidates[c].Background {
+			continue
+		}
+		var names []string
+		for _, p := range byCand[c] {
+			if !slices.Contains(names, p.Name) {
+				names = append(names, p.Name)
+			}
+		}
+		ws = append(ws, Warning{Kind: "background", Names: names, Message: fmt.Sprintf(
+			"%s took the colour of the photo's background (%s). If the product is not this colour, check the name.",
+			joinQuoted(names), res.Candidates[c].Hex)})
+	}
+	return ws
+}
+
+func joinQuoted(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+}
+
+// parseMultipart reads the form parts: image (a file, or text: a
+// reference), colors (repeatable; "," or "|" separated), size, colormap.
+func (s *Server) parseMultipart(r *http.Request, boundary string) (previewRequest, error) {
+	var req previewRequest
+	if boundary == "" {
+		return req, &Error{Status: http.StatusBadRequest, Code: "bad_form", Message: "The form is malformed (no multipart boundary)."}
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return req, badForm(err)
+	}
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF { // the end; a wrapped EOF is a cut-off form
+			break
+		}
+		if err != nil {
+			return req, badForm(err)
+		}
+		switch p.FormName() {
+		case "image":
+			if p.FileName() != "" {
+				// Not palette.ReadImage: it takes a stream that ends
+				// early for the whole image, and a cut-off upload must
+				// be refused.
+				data, err := io.ReadAll(io.LimitReader(p, s.limits.MaxBytes+1))
+				if err != nil {
+					return req, badForm(err)
+				}
+				if int64(len(data)) > s.limits.MaxBytes {
+					return req, fmt.Errorf("%w: more than %d bytes", palette.ErrTooLarge, s.limits.MaxBytes)
+				}
+				if len(data) == 0 {
+					return req, palette.ErrEmpty
+				}
+				req.data, req.label = data, p.FileName()
+				if r := []rune(req.label); len(r) > 200 {
+					req.label = string(r[:200])
+				}
+				break
+			}
+			v, err := readField(p, maxRefBytes)
+			if err != nil {
+				return req, err
+			}
+			if v = strings.TrimSpace(v); v != "" && req.data == nil {
+				req.ref, req.label = v, v
+			}
+		case "colors":
+			v, err := readField(p, maxFieldBytes)
+			if err != nil {
+				return req, err
+			}
+			req.names = append(req.names, splitNames(v)...)
+		case "size":
+			v, err := readField(p, 16)
+			if err != nil {
+				return req, err
+			}
+			if req.size, err = parseSize(v); err != nil {
+				return req, err
+			}
+		case "colormap":
+			v, err := readField(p, colormap.MaxFileBytes)
+			if err != nil {
+				return req, err
+			}
+			req.draft, req.hasDraft = v, true
+		}
+		p.Close()
+	}
+	if req.data != nil {
+		req.ref = ""
+	}
+	return req, nil
+}
+
+// badForm classifies an error reading the form: too large stays too
+// large, anything else is a malformed form.
+func badForm(err error) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe), errors.Is(err, palette.ErrTooLarge):
+		return err
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return err
+	}
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() {
+		return context.DeadlineExceeded
+	}
+	return &Error{Status: http.StatusBadRequest, Code: "bad_form", Message: "The upload is malformed or was cut short. Try again."}
+}
+
+// readField reads a form value of at most max bytes.
+func readField(r io.Reader, max int) (string, error) {
+	b, err := io.ReadAll(io.LimitReader(r, int64(max)+1))
+	if err != nil {
+		return "", badForm(err)
+	}
+	if len(b) > max {
+		return "", &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "A form field is too long."}
+	}
+	return string(b), nil
+}
+
+// parseJSON reads {"image": REF, "colors": [...], "size": N, "colormap": TEXT}.
+func parseJSON(r io.Reader) (previewRequest, error) {
+	var body struct {
+		Image    string          `json:"image"`
+		Colors   json.RawMessage `json:"colors"`
+		Size     int             `json:"size"`
+		Colormap *string         `json:"colormap"`
+	}
+	var req previewRequest
+	dec := json.NewDecoder(r)
+	if err := dec.Decode(&body); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return req, err
+		}
+		return req, &Error{Status: http.StatusBadRequest, Code: "bad_json",
+			Message: `The request is not valid JSON. Send {"image": "s3://…", "colors": ["Grey", "Pink"], "size": 40}.`}
+	}
+	// colors: a list of names, or one string "Grey|Pink".
+	var list []string
+	var one string
+	switch {
+	case len(body.Colors) == 0 || string(body.Colors) == "null":
+	case json.Unmarshal(body.Colors, &list) == nil:
+		for _, c := range list {
+			req.names = append(req.names, splitNames(c)...)
+		}
+	case json.Unmarshal(body.Colors, &one) == nil:
+		req.names = splitNames(one)
+	default:
+		return req, &Error{Status: http.StatusBadRequest, Code: "bad_json",
+			Message: `"colors" must be a list of colour names, e.g. ["Grey", "Pink"].`}
+	}
+	if body.Size != 0 {
+		if _, err := parseSize(strconv.Itoa(body.Size)); err != nil {
+			return req, err
+		}
+	}
+	req.ref, req.label, req.size = strings.TrimSpace(body.Image), strings.TrimSpace(body.Image), body.Size
+	if body.Colormap != nil {
+		req.draft, req.hasDraft = *body.Colormap, true
+	}
+	return req, nil
+}
+
+// parseSize parses a swatch size; "" is 0 (the default).
+func parseSize(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < render.MinSize || n > render.MaxSize {
+		return 0, &Error{Status: http.StatusBadRequest, Code: "bad_size",
+			Message: fmt.Sprintf("The swatch size must be a whole number of pixels from %d to %d.", render.MinSize, render.MaxSize)}
+	}
+	return n, nil
+}
+
+// splitNames splits a catalog colour list on "," or "|".
+func splitNames(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '|' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// wantsPNG reports whether an Accept header asks for the PNG rather than
+// JSON.
+func wantsPNG(accept string) bool {
+	return strings.Contains(accept, "image/png") && !strings.Contains(accept, "application/json")
+}
+
+// etag is a strong ETag of data.
+func etag(data []byte) string {
+	sum := sha256.Sum256(data)
+	return `"` + hex.EncodeToString(sum[:16]) + `"`
+}
+
+// writePNG writes a swatch with a strong ETag, answering 304 to a matching
+// If-None-Match.
+func writePNG(w http.ResponseWriter, r *http.Request, png []byte, cacheControl string) {
+	tag := etag(png)
+	h := w.Header()
+	h.Set("ETag", tag)
+	h.Set("Cache-Control", cacheControl)
+	if r.Method == http.MethodGet && matchNone(r.Header.Get("If-None-Match"), tag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", "image/png")
+	h.Set("Content-Length", strconv.Itoa(len(png)))
+	w.WriteHeader(http.StatusOK)
+	w.Write(png)
+}
+
+// matchNone reports whether an If-None-Match header matches tag (weak
+// comparison, as RFC 9110 asks for If-None-Match).
+func matchNone(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == tag {
+			return true
+		}
+	}
+	return false
+}
+
+// matchStrong reports whether an If-Match header names tag (strong
+// comparison); "*" does not count, see putColormap.
+func matchStrong(header, tag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		if strings.TrimSpace(t) == tag {
+			return true
+		}
+	}
+	return false
+}

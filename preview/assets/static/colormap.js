@@ -1,0 +1,495 @@
+// The colour-map editor: list, search, add, edit, delete, edit as text,
+// live check, try on a photo, save with conflict handling.
+"use strict";
+
+(function () {
+  const editable = document.body.dataset.editable === "true";
+  let saved = null;                 // the map in use: {etag, text, entries, ...}
+  let draft = null;                 // {text, entries, problems}
+  let lastGood = [];                // entries of the last draft without problems
+  let editing = null;               // {line} of the open edit form (0: new)
+  let checkSeq = 0;
+  const listBox = $("#entries");
+  const search = $("#search");
+  const textArea = $("#text");
+  let textMode = false;
+
+  // ---- text helpers (mirror the file format of package colormap) ----
+  const splitLines = (t) => (t === "" ? [] : t.match(/[^\n]*\n|[^\n]+$/g));
+  const eolOf = (l) => (l.endsWith("\r\n") ? "\r\n" : l.endsWith("\n") ? "\n" : "");
+  function commentOf(line) {
+    const body = line.replace(/\r?\n$/, "");
+    const m = /#(?=\s|$)/.exec(body);
+    return m ? body.slice(m.index) : "";
+  }
+  function formatEntry(e, comment) {
+    let s = e.name.trim() + ":";
+    if (e.kind === "multi") s += " multi";
+    for (const h of e.prototypes) s += " " + h.toUpperCase();
+    const aliases = e.aliases.map((a) => a.trim()).filter(Boolean);
+    if (aliases.length) s += "  also: " + aliases.join(", ");
+    if (comment) s += "  " + comment;
+    return s;
+  }
+  // withLine returns text with entry line n replaced by e (n = 0: appended,
+  // e = null: deleted) and the line number the entry has in it.
+  function withLine(text, n, e) {
+    const ls = splitLines(text);
+    if (n === 0) {
+      let t = text;
+      if (t !== "" && !t.endsWith("\n")) t += "\n";
+      return { text: t + formatEntry(e, "") + "\n", line: splitLines(t).length + 1 };
+    }
+    const old = ls[n - 1];
+    if (e === null) {
+      ls.splice(n - 1, 1);
+    } else {
+      const bom = n === 1 && old.startsWith("\uFEFF") ? "\uFEFF" : "";
+      ls[n - 1] = bom + formatEntry(e, commentOf(old)) + eolOf(old);
+    }
+    return { text: ls.join(""), line: n };
+  }
+
+  const key = (s) => s.toLowerCase().replace(/[\s-]+/g, "").replace(/gray/g, "grey").replace(/color/g, "colour");
+  const sameEntry = (a, b) => a.name === b.name && a.kind === b.kind &&
+    a.prototypes.join() === b.prototypes.join() && a.aliases.join() === b.aliases.join();
+
+  // ---- server ----
+  async function check(text) {
+    const seq = ++checkSeq;
+    const r = await api("v1/colormap/check", { method: "POST", body: text, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+    if (seq !== checkSeq) return null; // a newer check is on its way
+    if (!r.ok) return { ok: false, problems: [{ line: 0, message: r.data.error }], entries: [] };
+    return r.data;
+  }
+
+  async function load() {
+    const r = await api("v1/colormap");
+    if (!r.ok) {
+      listBox.replaceChildren(el("p", { class: "status error", text: r.data.error }));
+      return;
+    }
+    saved = r.data;
+    setDraft(saved.text, { ok: true, problems: [], entries: saved.entries });
+    fillSuggestions(saved.entries);
+  }
+
+  function setDraft(text, res) {
+    draft = { text: text, entries: res.entries, problems: res.problems || [] };
+    if (res.ok) lastGood = res.entries;
+    if (textMode && textArea.value !== text) textArea.value = text;
+    renderAll();
+    tryChanges();
+  }
+
+  async function applyText(text) {
+    const res = await check(text);
+    if (!res) return;
+    $("#save-msg").hidden = true; // an old message no longer applies
+    setDraft(text, res);
+  }
+
+  // ---- rendering ----
+  function changes() {
+    const before = new Map(saved.entries.map((e) => [key(e.name), e]));
+    const after = new Map(lastGood.map((e) => [key(e.name), e]));
+    let added = 0, edited = 0, deleted = 0;
+    for (const [k, e] of after) {
+      const b = before.get(k);
+      if (!b) added++; else if (!sameEntry(b, e)) edited++;
+    }
+    for (const k of before.keys()) if (!after.has(k)) deleted++;
+    return { added, edited, deleted, before };
+  }
+
+  function renderAll() {
+    const dirty = draft.text !== saved.text;
+    const ch = changes();
+    const ds = $("#draft-state");
+    if (!dirty) {
+      ds.textContent = "No changes";
+      ds.className = "draft-state";
+    } else {
+      const parts = [];
+      if (ch.edited) parts.push(ch.edited + " changed");
+      if (ch.added) parts.push(ch.added + " added");
+      if (ch.deleted) parts.push(ch.deleted + " deleted");
+      ds.textContent = "Not saved yet: " + (parts.length ? parts.join(", ") : "text changed") + (editable ? " · press Save to use your changes" : "");
+      ds.className = "draft-state dirty";
+    }
+    const cs = $("#check-state");
+    if (draft.problems.length) {
+      cs.textContent = draft.problems.length === 1 ? "1 problem to fix before saving" : draft.problems.length + " problems to fix before saving";
+      cs.className = "check-state bad";
+    } else if (dirty) {
+      cs.textContent = "✓ Checked: no problems";
+      cs.className = "check-state good";
+    } else {
+      cs.textContent = saved.count + " colour names" + (saved.file ? " in " + saved.file : "");
+      cs.className = "check-state";
+    }
+    $("#discard").disabled = !dirty;
+    const save = $("#save");
+    if (save) save.disabled = !dirty || draft.problems.length > 0;
+    $("#add").disabled = textMode || draft.problems.length > 0;
+    renderProblems();
+    renderList(ch);
+  }
+
+  function renderProblems() {
+    const box = $("#problems");
+    if (!draft.problems.length) { box.hidden = true; return; }
+    box.hidden = false;
+    box.replaceChildren(
+      el("strong", { text: textMode ? "Fix these lines before saving:" : "Your changes have problems; the list shows the last version without them. Fix them in the text:" }),
+      el("ul", {}, draft.problems.map((p) => el("li", {},
+        p.line ? el("button", { type: "button", "data-line": p.line, text: "Line " + p.line }) : null,
+        p.line ? ": " : "", p.message))));
+    for (const b of box.querySelectorAll("button[data-line]")) {
+      b.addEventListener("click", () => showLine(+b.dataset.line));
+    }
+  }
+
+  function showLine(n) {
+    setTextMode(true);
+    const ls = splitLines(textArea.value);
+    let start = 0;
+    for (let i = 0; i < n - 1 && i < ls.length; i++) start += ls[i].length;
+    const end = start + (ls[n - 1] || "").replace(/\r?\n$/, "").length;
+    textArea.focus();
+    textArea.setSelectionRange(start, end);
+  }
+
+  function matches(e, q) {
+    if (!q) return true;
+    const hay = [e.name, ...e.aliases, ...e.prototypes].join(" ").toLowerCase();
+    return q.split(/\s+/).every((w) => hay.includes(w));
+  }
+
+  function renderList(ch) {
+    if (textMode) return;
+    const q = search.value.trim().toLowerCase();
+    // Names that start with the search come first, then names that
+    // contain it, then matches on aliases or shades.
+    const rank = (e) => { const n = e.name.toLowerCase(); return n === q ? 0 : n.startsWith(q) ? 1 : n.includes(q) ? 2 : 3; };
+    const shown = lastGood.filter((e) => matches(e, q));
+    if (q) shown.sort((a, b) => rank(a) - rank(b));
+    $("#count").textContent = q
+      ? "Showing " + shown.length + " of " + lastGood.length + " colour names"
+      : lastGood.length + " colour names";
+    const rows = [];
+    // The open form is kept across renders, so what is typed in it stays.
+    const form = (e) => editing.node || (editing.node = editForm(e));
+    let formShown = false;
+    for (const e of shown) {
+      if (editing && editing.line === e.line) { rows.push(form(e)); formShown = true; continue; }
+      const b = ch.before.get(key(e.name));
+      const state = !b ? "new" : !sameEntry(b, e) ? "changed" : "";
+      rows.push(entryRow(e, state));
+    }
+    if (editing && !formShown) {
+      const e = editing.line === 0 ? null : lastGood.find((x) => x.line === editing.line);
+      if (e !== undefined) rows.unshift(form(e));
+    }
+    if (!shown.length && !editing) {
+      rows.push(el("p", { class: "muted more", text: q ? "No colour name matches “" + search.value.trim() + "”." : "The map is empty." }));
+    }
+    // Moving the open form blurs it: keep the focus and the caret where
+    // the person is typing.
+    const active = document.activeElement;
+    const inList = active && listBox.contains(active);
+    let caret = null;
+    try { caret = inList ? [active.selectionStart, active.selectionEnd] : null; } catch (e) { caret = null; }
+    listBox.replaceChildren(...rows);
+    if (inList && active.isConnected && document.activeElement !== active) {
+      active.focus({ preventScroll: true });
+      try { if (caret && caret[0] !== null) active.setSelectionRange(caret[0], caret[1]); } catch (e) { /* not a text input */ }
+    }
+  }
+
+  function shadeChips(e) {
+    if (e.kind === "multi") return [el("span", { class: "shade multi", title: "the product's main colours" })];
+    return e.prototypes.map((h) => el("span", { class: "shade", bg: h, title: h }));
+  }
+
+  function entryRow(e, state) {
+    const locked = draft.problems.length > 0; // line numbers are stale until the problems are fixed
+    const edit = el("button", { type: "button", class: "btn small", text: "Edit", "aria-label": "Edit " + e.name, disabled: locked });
+    const del = el("button", { type: "button", class: "btn small danger", text: "Delete", "aria-label": "Delete " + e.name, disabled: locked });
+    edit.addEventListener("click", () => { editing = { line: e.line }; renderAll(); focusEdit(); });
+    del.addEventListener("click", async () => {
+      editing = null; // line numbers change
+      await applyText(withLine(draft.text, e.line, null).text);
+      flash("“" + e.name + "” deleted. Press Discard changes to bring it back.", "ok");
+    });
+    return el("div", { class: "entry" + (state ? " changed" : ""), "data-name": e.name },
+      el("div", { class: "shades" }, shadeChips(e)),
+      el("div", {},
+        el("div", { class: "ename" }, e.name, " ", state ? el("span", { class: "tag warn", text: state === "new" ? "new" : "changed" }) : null),
+        e.aliases.length ? el("div", { class: "aliases", text: "also: " + e.aliases.join(", ") }) : null,
+        el("div", { class: "hexes", text: e.kind === "multi" ? "multi: the product's main colours" : e.prototypes.join(" ") })),
+      el("div", { class: "actions" }, edit, del));
+  }
+
+  function focusEdit() {
+    const f = $(".edit input", listBox);
+    if (f) { f.focus(); f.scrollIntoView({ block: "nearest" }); }
+  }
+
+  // editForm is the form for e (null: a new entry). Every change is checked
+  // against the whole draft as you type.
+  function editForm(e) {
+    const isNew = e === null;
+    const cur = isNew ? { name: "", aliases: [], prototypes: ["#808080"], kind: "shades" } :
+      { name: e.name, aliases: e.aliases.slice(), prototypes: e.prototypes.slice(), kind: e.kind };
+    const name = el("input", { type: "text", id: "edit-name", value: cur.name, autocomplete: "off", spellcheck: "false", placeholder: "e.g. Dusty Pink" });
+    const aliases = el("input", { type: "text", id: "edit-aliases", value: cur.aliases.join(", "), autocomplete: "off", spellcheck: "false", placeholder: "other catalog spellings, separated by commas" });
+    const multi = el("input", { type: "checkbox", id: "edit-multi", checked: cur.kind === "multi" });
+    const shadeBox = el("div", { class: "shade-rows" });
+    const addShade = el("button", { type: "button", class: "btn-link", text: "+ Add a shade" });
+    const problems = el("p", { class: "line-problems", role: "alert" });
+    const done = el("button", { type: "button", class: "btn primary", id: "edit-done", text: isNew ? "Add" : "Done" });
+    const cancel = el("button", { type: "button", class: "btn", text: "Cancel" });
+    const preview = el("span", { class: "shades" });
+
+    function shadeRow(hex) {
+      const color = el("input", { type: "color", value: /^#[0-9a-f]{6}$/i.test(hex) ? hex.toLowerCase() : "#808080", "aria-label": "Pick a shade" });
+      const text = el("input", { type: "text", value: hex.toUpperCase(), class: "hex-input", maxlength: 7, spellcheck: "false", "aria-label": "Shade as #RRGGBB" });
+      const rm = el("button", { type: "button", class: "btn small", text: "Remove" });
+      const row = el("div", { class: "shade-row" }, color, text, rm);
+      color.addEventListener("input", () => { text.value = color.value.toUpperCase(); text.classList.remove("invalid"); changed(); });
+      text.addEventListener("input", () => {
+        let v = text.value.trim();
+        if (v && v[0] !== "#") v = "#" + v;
+        const ok = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(v);
+        text.classList.toggle("invalid", !ok);
+        if (ok) color.value = v.length === 4 ? "#" + v[1] + v[1] + v[2] + v[2] + v[3] + v[3] : v.toLowerCase();
+        changed();
+      });
+      rm.addEventListener("click", () => { row.remove(); changed(); });
+      return row;
+    }
+    for (const h of cur.prototypes) shadeBox.append(shadeRow(h));
+    addShade.addEventListener("click", () => { shadeBox.append(shadeRow("#808080")); changed(); $("input[type=text]", shadeBox.lastChild).focus(); });
+
+    function value() {
+      const hexes = Array.from(shadeBox.querySelectorAll("input[type=text]")).map((i) => {
+        const v = i.value.trim();
+        return v && v[0] !== "#" ? "#" + v : v;
+      }).filter(Boolean);
+      return {
+        name: name.value, kind: multi.checked ? "multi" : "shades",
+        prototypes: multi.checked ? [] : hexes, aliases: aliases.value.split(",").map((a) => a.trim()).filter(Boolean),
+      };
+    }
+    let candidate = null;
+    const recheck = debounce(async () => {
+      const v = value();
+      const local = [];
+      if (!v.name.trim()) local.push("Type a name.");
+      if (v.kind === "shades" && v.prototypes.length === 0) local.push("Give at least one shade.");
+      if (/[#:,|]/.test(v.name)) local.push("A name cannot contain # : , or |.");
+      const w = withLine(draft.text, isNew ? 0 : e.line, v);
+      candidate = null;
+      if (local.length) { show(local); return; }
+      const res = await check(w.text);
+      if (!res) return;
+      const mine = res.problems.filter((p) => p.line === w.line || p.line === 0).map((p) => p.message);
+      const others = res.problems.length - mine.length;
+      if (others > 0 && mine.length === 0 && draft.problems.length === 0) mine.push("This change clashes with another line: " + res.problems[0].message);
+      show(mine);
+      if (mine.length === 0) candidate = w.text;
+    }, 250);
+    function show(msgs) {
+      problems.textContent = msgs.join(" ");
+      problems.hidden = msgs.length === 0;
+      done.disabled = msgs.length > 0;
+      if (!msgs.length) problems.textContent = "";
+    }
+    function changed() {
+      const v = value();
+      shadeBox.hidden = v.kind === "multi";
+      addShade.hidden = v.kind === "multi";
+      preview.replaceChildren(...shadeChips({ kind: v.kind, prototypes: v.prototypes.filter((h) => /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(h)) }));
+      done.disabled = true;
+      recheck();
+    }
+    for (const i of [name, aliases]) i.addEventListener("input", changed);
+    multi.addEventListener("change", changed);
+    done.addEventListener("click", async () => {
+      if (!candidate) return;
+      const text = candidate;
+      editing = null;
+      await applyText(text);
+      flash((isNew ? "Added" : "Changed") + " “" + value().name.trim() + "”. " + (editable ? "Press Save to use it." : "Not saved: this page is read-only."), "ok");
+    });
+    cancel.addEventListener("click", () => { editing = null; renderAll(); });
+    name.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && !done.disabled) done.click(); });
+
+    const form = el("div", { class: "edit", "data-editing": isNew ? "" : e.name },
+      el("h3", {}, isNew ? "New colour name " : "Edit “" + e.name + "” ", preview),
+      el("div", { class: "grid" },
+        el("label", { for: "edit-name", text: "Name" }), name,
+        el("label", { text: "Shades" }),
+        el("div", {}, shadeBox, addShade, el("label", { class: "check-multi" }, multi, "Multi: this name means the product's main colours (no shades)")),
+        el("label", { for: "edit-aliases", text: "Also known as" }), aliases),
+      problems,
+      el("div", { class: "buttons" }, done, cancel));
+    setTimeout(changed, 0);
+    return form;
+  }
+
+  function flash(text, kind) {
+    const m = $("#save-msg");
+    m.hidden = false;
+    m.className = "msg " + kind;
+    m.replaceChildren(text);
+  }
+
+  // ---- text mode ----
+  function setTextMode(on) {
+    textMode = on;
+    $("#text-mode").setAttribute("aria-pressed", String(on));
+    $("#text-mode").textContent = on ? "Back to the list" : "Edit as text";
+    $("#textbox").hidden = !on;
+    listBox.hidden = on;
+    $("#add").disabled = on || draft.problems.length > 0;
+    search.closest(".search").hidden = on;
+    $("#add").hidden = on;
+    $("#count").hidden = on;
+    if (on) { editing = null; textArea.value = draft.text; }
+    renderAll();
+  }
+  $("#text-mode").addEventListener("click", () => setTextMode(!textMode));
+  const textChanged = debounce(() => applyText(textArea.value), 300);
+  textArea.addEventListener("input", textChanged);
+
+  search.addEventListener("input", debounce(() => renderList(changes()), 100));
+  $("#add").addEventListener("click", () => { editing = { line: 0 }; search.value = ""; renderAll(); focusEdit(); });
+  $("#discard").addEventListener("click", () => {
+    editing = null;
+    setDraft(saved.text, { ok: true, problems: [], entries: saved.entries });
+    flash("Your changes were discarded.", "ok");
+  });
+
+  // ---- save ----
+  const tokenInput = $("#token");
+  if (tokenInput) tokenInput.value = sessionStorage.getItem("palette-admin-token") || "";
+  const saveBtn = $("#save");
+  if (saveBtn) saveBtn.addEventListener("click", save);
+
+  async function save() {
+    const token = tokenInput.value.trim();
+    if (!token) {
+      flash("Type the admin token to save.", "error");
+      tokenInput.focus();
+      return;
+    }
+    saveBtn.disabled = true;
+    flash("Saving…", "ok");
+    const r = await api("v1/colormap", {
+      method: "PUT", body: draft.text,
+      headers: { "Content-Type": "text/plain; charset=utf-8", "If-Match": saved.etag, Authorization: "Bearer " + token },
+    });
+    if (r.ok) {
+      sessionStorage.setItem("palette-admin-token", token);
+      saved = r.data;
+      editing = null;
+      setDraft(saved.text, { ok: true, problems: [], entries: saved.entries });
+      fillSuggestions(saved.entries);
+      flash("Saved. New swatches use these colours from now on.", "ok");
+      return;
+    }
+    saveBtn.disabled = false;
+    if (r.status === 412) {
+      const reload = el("button", { type: "button", class: "btn", id: "reload", text: "Load their version (drops your changes)" });
+      const mine = new Blob([draft.text], { type: "text/plain" });
+      const dl = el("a", { class: "btn", href: URL.createObjectURL(mine), download: (saved.file || "colours.txt").replace(/(\.txt)?$/, ".mine.txt"), text: "Download your version" });
+      reload.addEventListener("click", async () => { editing = null; await load(); flash("Loaded the latest saved map. Make your change again and save.", "ok"); });
+      const m = $("#save-msg");
+      m.hidden = false;
+      m.className = "msg warn";
+      m.replaceChildren(el("strong", { text: "Not saved: someone else saved the colour map while you were editing. " }),
+        "Load their version and make your change again. To keep a copy of your edits first, download them.",
+        el("br"), reload, dl);
+      return;
+    }
+    if (r.status === 401) tokenInput.focus();
+    if (r.data.problems && r.data.problems.length) draft.problems = r.data.problems, renderAll();
+    flash(r.data.error, "error");
+  }
+
+  window.addEventListener("beforeunload", (ev) => {
+    if (draft && saved && draft.text !== saved.text) { ev.preventDefault(); ev.returnValue = ""; }
+  });
+
+  // ---- try on a photo ----
+  const tryFile = $("#try-file");
+  const tryNames = nameInputs($("#try-names"), null, () => tryChanges(), "t");
+  tryNames.add("", false);
+  tryNames.add("", false);
+  const tryDrop = $("#try-drop");
+  let tryPhoto = null;
+  function setTryFile(f) {
+    if (!f) return;
+    tryPhoto = f;
+    $("#try-thumb").src = URL.createObjectURL(f);
+    $("#try-file-name").textContent = f.name;
+    $(".drop-empty", tryDrop).hidden = true;
+    $(".drop-chosen", tryDrop).hidden = false;
+    tryChanges();
+  }
+  tryFile.addEventListener("change", () => setTryFile(tryFile.files[0]));
+  for (const ev of ["dragenter", "dragover"]) tryDrop.addEventListener(ev, (e) => { e.preventDefault(); tryDrop.classList.add("over"); });
+  for (const ev of ["dragleave", "drop"]) tryDrop.addEventListener(ev, () => tryDrop.classList.remove("over"));
+  tryDrop.addEventListener("drop", (e) => { e.preventDefault(); setTryFile(e.dataTransfer && e.dataTransfer.files[0]); });
+  $("#try-go").addEventListener("click", () => runTry());
+  const tryChanges = debounce(() => { if (tryPhoto && tryNames.values().length) runTry(); }, 500);
+  let trySeq = 0;
+
+  async function runTry() {
+    const st = $("#try-status");
+    const f = tryPhoto;
+    if (!f) { st.className = "status error"; st.textContent = "Choose a photo first."; return; }
+    if (!tryNames.values().length) { st.className = "status error"; st.textContent = "Type at least one colour name."; return; }
+    if (draft.problems.length) { st.className = "status error"; st.textContent = "Fix the problems in your changes first."; return; }
+    const seq = ++trySeq;
+    st.className = "status busy";
+    st.textContent = "Making the swatches…";
+    const form = (withDraft) => {
+      const fd = new FormData();
+      fd.append("image", f, f.name);
+      fd.append("colors", tryNames.values().join("|"));
+      fd.append("size", "40");
+      if (withDraft) fd.append("colormap", draft.text);
+      return { method: "POST", body: fd, headers: { Accept: "application/json" } };
+    };
+    const dirty = draft.text !== saved.text;
+    const [before, after] = await Promise.all([api("v1/preview", form(false)), dirty ? api("v1/preview", form(true)) : null]);
+    if (seq !== trySeq) return;
+    const a = after || before;
+    if (!before.ok || !a.ok) {
+      st.className = "status error";
+      st.textContent = (!before.ok ? before : a).data.error;
+      return;
+    }
+    st.className = "status";
+    st.textContent = dirty ? "" : "No changes yet: both use the map in use.";
+    $("#try-result").hidden = false;
+    $("#try-before").src = "data:image/png;base64," + before.data.swatch;
+    $("#try-after").src = "data:image/png;base64," + a.data.swatch;
+    const items = before.data.colors.map((p, i) => {
+      const q = a.data.colors[i] || p;
+      const moved = q.hex !== p.hex;
+      return el("li", { class: moved ? "moved" : "", "data-name": p.name, "data-before": p.hex, "data-after": q.hex },
+        el("span", { class: "pname", text: p.name }),
+        el("span", { class: "chip", bg: p.hex, title: p.hex }), p.hex,
+        moved ? [" → ", el("span", { class: "chip", bg: q.hex, title: q.hex }), q.hex, " ", el("span", { class: "tag warn", text: "moved" })] : el("span", { class: "muted", text: " (same)" }));
+    });
+    $("#try-picks").replaceChildren(...items);
+  }
+
+  // On a narrow screen the try panel starts folded, above the list.
+  if (window.matchMedia("(max-width: 900px)").matches) $("#try").open = false;
+  load();
+})();

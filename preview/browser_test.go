@@ -1,0 +1,489 @@
+package preview
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/palette-dev/palette"
+)
+
+// chromium finds Debian's chromium. Without it the browser test fails
+// when CI is set (make test installs it) and is skipped otherwise.
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	msg := "chromium is not installed: run make chromium (make test does), or apt-get install chromium"
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// artifacts is the folder screenshots go to: $PALETTE_ARTIFACTS, else
+// out/screenshots at the repository root (git ignores out/).
+func artifacts(t *testing.T) string {
+	dir := os.Getenv("PALETTE_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", "out", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser is one headless Chromium tab and what it has seen.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string   // the server under test
+	own  []string // every server of the test: the only hosts the pages may ask
+	dir  string
+
+	mu       sync.Mutex
+	requests []string // every URL the page requested
+	problems []string // exceptions, console errors, CSP violations
+}
+
+func newBrowser(t *testing.T, base string) *browser {
+	exe := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 768),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx, base: base, own: []string{base}, dir: artifacts(t)}
+	if err := chromedp.Listen(ctx, b.event); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return b
+}
+
+func (b *browser) event(ev any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch e := ev.(type) {
+	case *network.EventRequestWillBeSent:
+		b.requests = append(b.requests, e.Request.URL)
+	case *runtime.EventExceptionThrown:
+		d := e.ExceptionDetails
+		msg := d.Text
+		if d.Exception != nil {
+			msg += " " + d.Exception.Description
+		}
+		b.problems = append(b.problems, fmt.Sprintf("exception %s:%d: %s", d.URL, d.LineNumber, msg))
+	case *runtime.EventConsoleAPICalled:
+		if e.Type == runtime.ConsoleAPICalledTypeError {
+			var parts []string
+			for _, a := range e.Args {
+				parts = append(parts, a.Description+string(a.Value))
+			}
+			b.problems = append(b.problems, "console.error: "+strings.Join(parts, " "))
+		}
+	case *log.EventEntryAdded:
+		// Network errors are the expected 4xx answers the pages show.
+		if e.Entry.Level == log.EntryLevelError && e.Entry.Source != log.EntrySourceNetwork {
+			b.problems = append(b.problems, fmt.Sprintf("%s: %s (%s)", e.Entry.Source, e.Entry.Text, e.Entry.URL))
+		}
+	}
+}
+
+// do runs actions with a deadline, failing the test with step on error.
+func (b *browser) do(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.screenshot("failed-" + strings.ReplaceAll(step, " ", "-"))
+		b.t.Fatalf("%s: %v", step, err)
+	}
+}
+
+func eval[T any](b *browser, js string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return v
+}
+
+// viewport sets the size of the page the way a laptop or a phone shows it.
+func (b *browser) viewport(w, h int64, mobile bool) {
+	b.t.Helper()
+	if mobile {
+		b.do("viewport", chromedp.EmulateViewport(w, h, chromedp.EmulateScale(1), chromedp.EmulateMobile))
+	} else {
+		b.do("viewport", chromedp.EmulateViewport(w, h))
+	}
+}
+
+// screenshot writes the whole page (full) as NAME.png.
+func (b *browser) screenshot(name string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(b.dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Error(err)
+	}
+	b.t.Logf("screenshot %s", p)
+}
+
+// screen writes what the viewport shows as NAME.png.
+func (b *browser) screen(name string) {
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(b.dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Error(err)
+	}
+	b.t.Logf("screenshot %s", p)
+}
+
+// retype selects the text of the input sel and types text over it, as a
+// person does.
+func retype(sel, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(e => (e.focus(), e.select(), true))(document.querySelector(%q))`, sel))(ctx, t)
+			return chromedp.Void{}, err
+		},
+		chromedp.SendKeys(chromedp.CSS(sel), text))
+}
+
+// top scrolls to the top of the page.
+func (b *browser) top() {
+	b.t.Helper()
+	eval[bool](b, `window.scrollTo(0, 0); true`)
+}
+
+// check fails on page errors and on requests to anything but the server.
+func (b *browser) check() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("page problem: %s", p)
+	}
+	b.problems = nil
+	for _, u := range b.requests {
+		ok := strings.HasPrefix(u, "data:") || strings.HasPrefix(u, "blob:")
+		for _, base := range b.own {
+			ok = ok || strings.HasPrefix(u, base+"/")
+		}
+		if !ok {
+			b.t.Errorf("the page requested %s: only the server itself may be asked", u)
+		}
+	}
+	b.requests = nil
+}
+
+// waitJS waits until the expression is true.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](expr)(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// preview uploads photo with names on the ops page and returns the picks
+// shown, name → hex.
+func (b *browser) preview(photo string, names ...string) map[string]string {
+	b.t.Helper()
+	b.do("open the preview page", chromedp.Navigate(b.base+"/"), chromedp.WaitVisible(chromedp.CSS("#drop")))
+	b.do("choose the photo", chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{photo}),
+		chromedp.WaitVisible(chromedp.CSS("#thumb")))
+	for i, n := range names {
+		if i >= 2 {
+			b.do("add a name field", chromedp.Click(chromedp.CSS("#add-name")))
+		}
+		b.do("type a name", chromedp.SendKeys(chromedp.CSS(fmt.Sprintf("#names .name-row:nth-child(%d) input", i+1)), n))
+	}
+	b.do("make the swatch", chromedp.Click(chromedp.CSS("#go")),
+		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`#picks .pick[data-name=%q]`, names[len(names)-1]))),
+		waitJS(`!document.querySelector('#status').classList.contains('busy')`))
+	got := eval[[][]string](b, `Array.from(document.querySelectorAll('#picks .pick')).map(p => [p.dataset.name, p.dataset.hex])`)
+	picks := map[string]string{}
+	for _, p := range got {
+		picks[p[0]] = p[1]
+	}
+	return picks
+}
+
+// TestBrowser drives the pages in headless Chromium: a photo with two
+// colour names gives the swatch and the picks; in the editor a changed
+// prototype moves the pick in "try on a photo", is saved, and moves it on
+// the preview page; a stale save shows the conflict. Screenshots at
+// 1366×768 and 390×844 go to the artifacts folder.
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test in -short mode")
+	}
+	path := mapFile(t, defaultText())
+	srv := newServer(t, Config{ColormapFile: path, AdminToken: "test-token"})
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	b := newBrowser(t, ts.URL)
+	photo, _ := filepath.Abs(filepath.Join(images, testPhoto))
+	data := readPhoto(t, testPhoto)
+	names := []string{"Red", "Blue"}
+	want, err := palette.Process(context.Background(), data, names, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. The preview page, laptop.
+	b.viewport(1366, 768, false)
+	picks := b.preview(photo, names...)
+	for _, p := range want.Picks {
+		if picks[p.Name] != p.Hex {
+			t.Errorf("page shows %s → %s, want %s", p.Name, picks[p.Name], p.Hex)
+		}
+	}
+	sizes := eval[[]float64](b, `['sw1', 'sw1', 'sw4', 'quantized', 'photo'].map((id, i) => (e => i === 0 || i >= 3 ? e.naturalWidth : e.width)(document.getElementById(id)))`)
+	if sizes[0] != 40 || sizes[1] != 40 || sizes[2] != 160 || sizes[3] == 0 || sizes[4] == 0 {
+		t.Errorf("swatch natural/1×/4× widths, quantized and photo widths: %v", sizes)
+	}
+	if r := eval[string](b, `getComputedStyle(document.getElementById('sw4')).imageRendering`); r != "pixelated" {
+		t.Errorf("4× swatch image-rendering %q", r)
+	}
+	if n := eval[int](b, `document.querySelectorAll('#legend li').length`); n != len(want.Candidates) {
+		t.Errorf("%d candidates shown, want %d", n, len(want.Candidates))
+	}
+	b.top()
+	b.screen("preview-laptop")
+	b.screenshot("preview-laptop-full")
+
+	// Warnings show: an unknown name worked out by modifier.
+	b.do("add a composed name", chromedp.Click(chromedp.CSS("#add-name")),
+		chromedp.SendKeys(chromedp.CSS("#names .name-row:nth-child(3) input"), "Dusty Red"),
+		chromedp.Click(chromedp.CSS("#go")),
+		chromedp.WaitVisible(chromedp.CSS(`#warn-list li[data-kind="modifier"]`)))
+	if w := eval[string](b, `document.querySelector('#warn-list').textContent`); !strings.Contains(w, "Dusty Red") {
+		t.Errorf("warnings %q", w)
+	}
+	b.screenshot("preview-warnings-laptop")
+
+	// An unknown name shows a clear message.
+	b.do("type an unknown name", chromedp.SendKeys(chromedp.CSS("#names .name-row:nth-child(3) input"), " Zorblax"),
+		chromedp.Click(chromedp.CSS("#go")),
+		chromedp.WaitVisible(chromedp.CSS("#status.error")))
+	if m := eval[string](b, `document.querySelector('#status').textContent`); !strings.Contains(m, "Dusty Red Zorblax") || !strings.Contains(m, "colour map") {
+		t.Errorf("unknown name message %q", m)
+	}
+
+	// 2. The preview page, narrow.
+	b.viewport(390, 844, true)
+	b.preview(photo, names...)
+	b.top()
+	b.screen("preview-narrow")
+	b.screenshot("preview-narrow-full")
+	if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the narrow page scrolls sideways: %v px wide", w)
+	}
+	b.check()
+
+	// 3. The editor: find Red, give it one green prototype.
+	b.viewport(1366, 768, false)
+	b.do("open the editor", chromedp.Navigate(ts.URL+"/colormap"),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Red"]`)))
+	b.screen("editor-laptop")
+	b.do("search", chromedp.SendKeys(chromedp.CSS("#search"), "red"),
+		waitJS(`document.querySelector('#count').textContent.startsWith('Showing')`),
+		chromedp.WaitNotPresent(chromedp.CSS(`.entry[data-name="Blue"]`)))
+	b.do("edit Red", chromedp.Click(chromedp.CSS(`.entry[data-name="Red"] .actions button`)),
+		chromedp.WaitVisible(chromedp.CSS("#edit-name")))
+	for range 5 {
+		b.do("remove a shade", chromedp.Click(chromedp.CSS(".edit .shade-row:last-child button")))
+	}
+	b.do("type a green shade", retype(".edit .shade-row input[type=text]", "#00A000"),
+		chromedp.WaitEnabled(chromedp.CSS("#edit-done")))
+	b.screen("editor-edit-laptop")
+	// A broken shade is flagged as you type.
+	b.do("type a broken shade", retype(".edit .shade-row input[type=text]", "#00AZ"),
+		chromedp.WaitVisible(chromedp.CSS(".edit input.invalid")))
+	b.do("fix it", retype(".edit .shade-row input[type=text]", "#00A000"),
+		chromedp.WaitEnabled(chromedp.CSS("#edit-done")))
+	b.do("apply", chromedp.Click(chromedp.CSS("#edit-done")),
+		chromedp.WaitVisible(chromedp.CSS(`.entry.changed[data-name="Red"]`)))
+	if s := eval[string](b, `document.querySelector('#draft-state').textContent`); !strings.Contains(s, "1 changed") {
+		t.Errorf("draft state %q", s)
+	}
+
+	// Try on a photo: the pick moves with the draft.
+	b.do("try on a photo", chromedp.SetUploadFiles(chromedp.CSS("#try-file"), []string{photo}),
+		chromedp.SendKeys(chromedp.CSS("#try-names .name-row:nth-child(1) input"), "Red"),
+		chromedp.SendKeys(chromedp.CSS("#try-names .name-row:nth-child(2) input"), "Blue"),
+		chromedp.Click(chromedp.CSS("#try-go")),
+		chromedp.WaitVisible(chromedp.CSS(`#try-picks li.moved[data-name="Red"]`)))
+	moved := eval[[]string](b, `(li => [li.dataset.before, li.dataset.after])(document.querySelector('#try-picks li[data-name="Red"]'))`)
+	if moved[0] != picks["Red"] || moved[1] == moved[0] {
+		t.Errorf("try: Red %v, want moved from %s", moved, picks["Red"])
+	}
+	if n := eval[int](b, `document.querySelectorAll('#try-picks li.moved').length`); n != 1 {
+		t.Errorf("%d picks moved, want only Red", n)
+	}
+	eval[bool](b, `document.querySelector('#try-result').scrollIntoView({block: 'end'}); true`)
+	b.screen("editor-try-laptop")
+
+	// Save.
+	b.do("save", chromedp.SendKeys(chromedp.CSS("#token"), "test-token"),
+		chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#save-msg.ok")),
+		waitJS(`document.querySelector('#save-msg').textContent.startsWith('Saved')`))
+	saved, _ := os.ReadFile(path)
+	if !strings.Contains(string(saved), "\nRed: #00A000\n") {
+		t.Error("the file does not have the new Red")
+	}
+	if bak, _ := os.ReadFile(backupPath(path)); string(bak) != defaultText() {
+		t.Error("no backup of the previous map")
+	}
+	b.screen("editor-saved-laptop")
+
+	// 4. The preview page uses the saved map.
+	after := b.preview(photo, names...)
+	if after["Red"] != moved[1] || after["Blue"] != picks["Blue"] {
+		t.Errorf("after the save: Red %s (try showed %s, before %s), Blue %s (before %s)", after["Red"], moved[1], picks["Red"], after["Blue"], picks["Blue"])
+	}
+
+	// 5. A conflict: another editor saves first.
+	b.do("open the editor", chromedp.Navigate(ts.URL+"/colormap"),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Blue"]`)))
+	b.do("delete Blue", chromedp.Click(chromedp.CSS(`.entry[data-name="Blue"] .actions button.danger`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`.entry[data-name="Blue"]`)),
+		chromedp.WaitEnabled(chromedp.CSS("#save")))
+	other := strings.Replace(string(saved), "\nRed: #00A000\n", "\nRed: #A00000\n", 1)
+	req, _ := http.NewRequest("PUT", ts.URL+"/v1/colormap", strings.NewReader(other))
+	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("If-Match", etag(saved))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the other editor's save: %v %v", err, resp)
+	}
+	b.do("save over it", chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#save-msg.warn #reload")))
+	if m := eval[string](b, `document.querySelector('#save-msg').textContent`); !strings.Contains(m, "someone else saved") {
+		t.Errorf("conflict message %q", m)
+	}
+	if now, _ := os.ReadFile(path); string(now) != other {
+		t.Error("the stale save overwrote the other editor's")
+	}
+	b.screen("editor-conflict-laptop")
+	b.do("reload", chromedp.Click(chromedp.CSS("#reload")),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Blue"]`)),
+		waitJS(`document.querySelector('#draft-state').textContent === 'No changes'`))
+
+	// The live check: a name another entry already uses is refused as you
+	// type; in the text, a broken line is shown with its number.
+	b.do("edit Red", chromedp.SendKeys(chromedp.CSS("#search"), "red"),
+		waitJS(`document.querySelector('#count').textContent.startsWith('Showing')`),
+		chromedp.Click(chromedp.CSS(`.entry[data-name="Red"] .actions button`)),
+		chromedp.WaitVisible(chromedp.CSS("#edit-name")))
+	b.do("rename Red to Navy", retype("#edit-name", "Navy"))
+	if v := eval[string](b, `document.querySelector('#edit-name').value`); v != "Navy" {
+		t.Fatalf("typed Navy, the name field has %q", v)
+	}
+	b.do("see the clash", waitJS(`document.querySelector('.edit .line-problems').textContent.includes('Navy')`))
+	if eval[bool](b, `document.querySelector('#edit-done').disabled`) != true {
+		t.Error("Done is enabled for a name that clashes")
+	}
+	b.do("cancel", chromedp.Click(chromedp.CSS(".edit .buttons .btn:not(.primary)")),
+		chromedp.WaitNotPresent(chromedp.CSS(".edit")))
+	b.do("edit as text", chromedp.Click(chromedp.CSS("#text-mode")), chromedp.WaitVisible(chromedp.CSS("#text")),
+		func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Evaluate[bool](`(e => (e.focus(), e.setSelectionRange(e.value.length, e.value.length), true))(document.querySelector('#text'))`)(ctx, t)
+			return chromedp.Void{}, err
+		},
+		chromedp.SendKeys(chromedp.CSS("#text"), "Sea Foam #8FE3C9\n"),
+		chromedp.WaitVisible(chromedp.CSS("#problems button[data-line]")))
+	lines := strings.Count(defaultText(), "\n") // the saved map has the same number of lines
+	if p := eval[string](b, `document.querySelector('#problems').textContent`); !strings.Contains(p, fmt.Sprintf("Line %d", lines+1)) {
+		t.Errorf("problems %q, want line %d", p, lines+1)
+	}
+	if eval[bool](b, `document.querySelector('#save').disabled`) != true {
+		t.Error("Save is enabled with problems")
+	}
+	eval[bool](b, `window.scrollTo(0, 0); true`)
+	b.screen("editor-text-problems-laptop")
+	b.do("discard", chromedp.Click(chromedp.CSS("#discard")),
+		waitJS(`document.querySelector('#draft-state').textContent === 'No changes'`),
+		chromedp.Click(chromedp.CSS("#text-mode")), chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Red"]`)))
+
+	// 6. The editor, narrow, with an entry open.
+	b.viewport(390, 844, true)
+	b.do("open the editor", chromedp.Navigate(ts.URL+"/colormap"),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Navy Blue"]`)))
+	b.screen("editor-narrow")
+	b.do("search", chromedp.SendKeys(chromedp.CSS("#search"), "navy"),
+		waitJS(`document.querySelector('#count').textContent.startsWith('Showing')`),
+		chromedp.WaitNotPresent(chromedp.CSS(`.entry[data-name="Red"]`)),
+		chromedp.Click(chromedp.CSS(`.entry[data-name="Navy Blue"] .actions button`)),
+		chromedp.WaitVisible(chromedp.CSS("#edit-name")),
+		chromedp.WaitEnabled(chromedp.CSS("#edit-done")))
+	b.screenshot("editor-edit-narrow")
+	if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the narrow editor scrolls sideways: %v px wide", w)
+	}
+	b.check()
+
+	// 7. Read-only: no token.
+	ro := httptest.NewServer(newServer(t, Config{ColormapFile: mapFile(t, defaultText())}))
+	defer ro.Close()
+	b.base = ro.URL
+	b.own = append(b.own, ro.URL) // a check from the last page may still be on its way
+	b.viewport(1366, 768, false)
+	b.do("open the read-only editor", chromedp.Navigate(ro.URL+"/colormap"),
+		chromedp.WaitVisible(chromedp.CSS("#readonly")),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Red"]`)))
+	if n := eval[int](b, `document.querySelectorAll('#save, #token').length`); n != 0 {
+		t.Error("the read-only editor offers saving")
+	}
+	b.screen("editor-readonly-laptop")
+	b.check()
+}
