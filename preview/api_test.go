@@ -3,8 +3,11 @@ package preview
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"log/slog"
@@ -232,6 +235,10 @@ func TestPreviewReference(t *testing.T) {
 		{store.ErrBadRef, 400, "bad_reference"},
 		{store.ErrTooLarge, 413, "too_large"},
 		{&store.StatusError{Code: 503}, 502, "fetch_failed"},
+		// The image host refuses, or its certificate does not verify: the
+		// address's fault, said as such, not "something went wrong".
+		{fmt.Errorf("get: %w", &store.StatusError{Code: 403}), 502, "fetch_failed"},
+		{fmt.Errorf("get: %w", &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), 502, "fetch_failed"},
 		{context.DeadlineExceeded, 504, "timeout"},
 		{errors.New("s3: secret-bucket: dial tcp 10.0.0.5:9000: kaboom"), 500, "internal"},
 	} {
@@ -239,6 +246,10 @@ func TestPreviewReference(t *testing.T) {
 		e := wantError(t, postJSON(t, s, map[string]any{"image": "s3://catalog/p/1.jpg", "colors": []string{"Red"}}), tc.status, tc.code)
 		if strings.Contains(e.Message, "secret") || strings.Contains(e.Message, "kaboom") {
 			t.Errorf("%v: message %q leaks the error", tc.err, e.Message)
+		}
+		var se *store.StatusError
+		if errors.As(tc.err, &se) && se.Code == 403 && !strings.Contains(e.Message, "HTTP status 403") {
+			t.Errorf("%v: message %q does not say what the host answered", tc.err, e.Message)
 		}
 	}
 	if !strings.Contains(logs.String(), "kaboom") {

@@ -165,7 +165,9 @@ func (s *Server) putColormap(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !bytes.Equal(text, cur.Bytes()) {
 		if err := writeAtomic(s.cfg.ColormapFile, text); err != nil {
-			return fmt.Errorf("preview: saving the colour map: %w", err)
+			s.log.Error("preview: saving the colour map", "file", s.cfg.ColormapFile, "err", err)
+			return &Error{Status: http.StatusInternalServerError, Code: "save_failed",
+				Message: "Not saved: the server could not write the colour-map file. Your changes are still on this page. Try again; if it keeps failing, tell the team that runs palette."}
 		}
 		s.setOwn(m)
 		if s.cfg.OnSave != nil {

@@ -1,8 +1,11 @@
 package preview
 
 import (
+	"bytes"
+	"log/slog"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -337,5 +340,25 @@ func TestWriteAtomic(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 3 { // m.txt, m.txt.bak, link.txt
 		t.Errorf("files: %v", entries)
+	}
+}
+
+// TestSaveFails: when the file cannot be written the editor is told
+// plainly that nothing was saved (not a generic "something went wrong"),
+// without the path or the system's error, which are logged.
+func TestSaveFails(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "maps")
+	path := filepath.Join(dir, "colours.txt")
+	os.Mkdir(dir, 0o755)
+	os.WriteFile(path, []byte(defaultText()), 0o644)
+	var logs bytes.Buffer
+	s := newServer(t, Config{ColormapFile: path, AdminToken: "t", Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	os.RemoveAll(dir) // works as root too, unlike a read-only folder
+	e := wantError(t, put(s, redAs(t, "#00A000"), "Authorization", "Bearer t", "If-Match", etag([]byte(defaultText()))), 500, "save_failed")
+	if !strings.HasPrefix(e.Message, "Not saved") || strings.Contains(e.Message, dir) {
+		t.Errorf("message %q", e.Message)
+	}
+	if !strings.Contains(logs.String(), dir) {
+		t.Errorf("the cause was not logged: %s", logs.String())
 	}
 }

@@ -2,8 +2,10 @@ package preview
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -45,8 +47,12 @@ func apiError(err error) (*Error, bool) {
 	if errors.As(err, &e) {
 		return e, true
 	}
-	var mbe *http.MaxBytesError
-	var le colormap.Errors
+	var (
+		mbe *http.MaxBytesError
+		le  colormap.Errors
+		sc  statusCoder
+		cve *tls.CertificateVerificationError
+	)
 	switch {
 	case errors.As(err, &mbe):
 		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large",
@@ -74,7 +80,7 @@ func apiError(err error) (*Error, bool) {
 			Message: "Type at least one catalog colour name, for example Navy Blue."}, true
 	case errors.Is(err, palette.ErrTooManyNames):
 		return &Error{Status: http.StatusBadRequest, Code: "too_many_names",
-			Message: "Too many colour names: at most 16."}, true
+			Message: fmt.Sprintf("Too many colour names: at most %d.", palette.MaxNames)}, true
 	case errors.Is(err, palette.ErrOptions):
 		return &Error{Status: http.StatusBadRequest, Code: "bad_option",
 			Message: "A setting of the request is out of range."}, true
@@ -102,9 +108,20 @@ func apiError(err error) (*Error, bool) {
 	case store.IsTransient(err):
 		return &Error{Status: http.StatusBadGateway, Code: "fetch_failed",
 			Message: "The image could not be fetched just now. Try again in a moment."}, true
+	case errors.As(err, &sc) && sc.HTTPStatusCode() >= 400:
+		return &Error{Status: http.StatusBadGateway, Code: "fetch_failed", Message: fmt.Sprintf(
+			"The image address answered with HTTP status %d, so the image could not be fetched. Check the address, or upload the photo instead.",
+			sc.HTTPStatusCode())}, true
+	case errors.As(err, &cve):
+		return &Error{Status: http.StatusBadGateway, Code: "fetch_failed",
+			Message: "The image host's security certificate is not valid, so the image was not fetched. Check the address, or upload the photo instead."}, true
 	}
 	return nil, false
 }
+
+// statusCoder is an error of the image host's answer with its HTTP status
+// (store.StatusError, the S3 client's errors).
+type statusCoder interface{ HTTPStatusCode() int }
 
 // unknownMessage lists the unknown names of a colormap.ErrUnknownName
 // error (the names are the client's own input).

@@ -46,6 +46,12 @@ func TestPages(t *testing.T) {
 	if !strings.Contains(ed, "Read-only") || !strings.Contains(ed, "no colour-map file") || strings.Contains(ed, `id="save"`) || strings.Contains(ed, `id="token"`) {
 		t.Error("/colormap does not show the read-only state")
 	}
+	// The list of 200 names is re-drawn as one searches and edits: as a
+	// live region a screen reader would read it all out each time. The
+	// count says what changed.
+	if !strings.Contains(ed, `<div id="entries" class="entries">`) || !strings.Contains(ed, `id="count" role="status"`) {
+		t.Error("/colormap: the entry list is a live region, or the count is not")
+	}
 	ed = page(rw, "/colormap")
 	if strings.Contains(ed, "Read-only") || !strings.Contains(ed, `id="save"`) || !strings.Contains(ed, `id="token"`) {
 		t.Error("/colormap is not editable with a file and a token")

@@ -44,6 +44,10 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	if *token == "" && env.Getenv != nil {
 		*token = env.Getenv("PALETTE_ADMIN_TOKEN")
 	}
+	// A token read from a file or a secret often ends in a newline, and
+	// the editor and the API trim the token typed: trim it here too, else
+	// no token ever matches (a token of blanks is none: read-only).
+	*token = strings.TrimSpace(*token)
 	log := slog.New(slog.NewTextHandler(env.Stderr, nil))
 	cfg := preview.Config{ColormapFile: *mapFile, AdminToken: *token, Size: *size, Logger: log}
 	if *size < render.MinSize || *size > render.MaxSize {

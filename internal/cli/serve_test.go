@@ -99,7 +99,8 @@ func TestServe(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "colours.txt")
 	orig := colormap.Default().Bytes()
 	os.WriteFile(path, orig, 0o644)
-	base := startServe(t, map[string]string{"PALETTE_ADMIN_TOKEN": "tok"}, "-colormap", path)
+	// The token as read from a secret file, with its newline.
+	base := startServe(t, map[string]string{"PALETTE_ADMIN_TOKEN": "tok\n"}, "-colormap", path)
 
 	for _, p := range []string{"/", "/colormap", "/assets/app.css"} {
 		resp, err := http.Get(base + p)
@@ -158,7 +159,8 @@ func TestServe(t *testing.T) {
 func TestServeReadOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "colours.txt")
 	os.WriteFile(path, colormap.Default().Bytes(), 0o644)
-	base := startServe(t, nil, "-colormap", path, "-allow-hosts", "127.0.0.1")
+	// A blank token is no token.
+	base := startServe(t, map[string]string{"PALETTE_ADMIN_TOKEN": " \n"}, "-colormap", path, "-allow-hosts", "127.0.0.1")
 	doc := mapDoc(t, base)
 	if doc.Editable {
 		t.Error("editable without a token")

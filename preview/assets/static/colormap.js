@@ -358,10 +358,13 @@
     $("#add").hidden = on;
     $("#count").hidden = on;
     if (on) { editing = null; textArea.value = draft.text; }
+    // Leaving the text: what was typed in the last moment is not checked
+    // yet; check it now (the pending check does nothing outside the text).
+    else if (textArea.value !== draft.text) applyText(textArea.value);
     renderAll();
   }
   $("#text-mode").addEventListener("click", () => setTextMode(!textMode));
-  const textChanged = debounce(() => applyText(textArea.value), 300);
+  const textChanged = debounce(() => { if (textMode) applyText(textArea.value); }, 300);
   textArea.addEventListener("input", textChanged);
 
   search.addEventListener("input", debounce(() => renderList(changes()), 100));
@@ -385,7 +388,24 @@
       tokenInput.focus();
       return;
     }
+    // Saving closes an open entry: its change would be lost unseen.
+    if (editing && editing.node && editing.node.isConnected) {
+      flash("Press Done to keep the change you are making to the open colour name, or Cancel, then Save.", "error");
+      const done = $("#edit-done");
+      if (done) done.focus();
+      return;
+    }
     saveBtn.disabled = true;
+    // Text typed in the last moment is not checked yet: check it first,
+    // so that what is saved is what is on the screen.
+    if (textMode && textArea.value !== draft.text) {
+      await applyText(textArea.value);
+      if (draft.text !== textArea.value || draft.problems.length) {
+        renderAll();
+        flash(draft.problems.length ? "Not saved: fix the problems in the text first." : "Not saved: the text is still being checked. Press Save again.", "error");
+        return;
+      }
+    }
     flash("Saving…", "ok");
     const r = await api("v1/colormap", {
       method: "PUT", body: draft.text,
