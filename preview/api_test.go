@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -404,6 +405,20 @@ func TestTimeoutAndBusy(t *testing.T) {
 	s.slots <- struct{}{} // the one slot is busy
 	wantError(t, postForm(t, s, up), 503, "busy")
 
+	// Requests holding bodies in memory are bounded too: with every body
+	// slot taken, the next request is refused before its body is read.
+	s = newServer(t, Config{MaxInFlight: 1, Timeout: 50 * time.Millisecond})
+	for range cap(s.bodies) {
+		s.bodies <- struct{}{}
+	}
+	body := &countingReader{r: strings.NewReader(`{"image":"s3://b/k.jpg","colors":["Red"]}`)}
+	req := httptest.NewRequest("POST", "/v1/preview", body)
+	req.Header.Set("Content-Type", "application/json")
+	wantError(t, serve(s, req), 503, "busy")
+	if body.n != 0 {
+		t.Errorf("%d bytes of the body read while the server was full", body.n)
+	}
+
 	// A request waits for a slot to free up.
 	s = newServer(t, Config{MaxInFlight: 1})
 	s.slots <- struct{}{}
@@ -464,4 +479,16 @@ func TestConfig(t *testing.T) {
 	if _, err := New(Config{Map: m, ColormapFile: "x.txt", OnSave: func(*colormap.Map) {}}); err != nil {
 		t.Error(err)
 	}
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }

@@ -103,10 +103,14 @@ func (c Config) Validate() error {
 
 // Server is the preview and editor handler. It is safe for concurrent use.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	mux     *http.ServeMux
-	slots   chan struct{}
+	cfg   Config
+	log   *slog.Logger
+	mux   *http.ServeMux
+	slots chan struct{}
+	// bodies bounds the requests holding a body or a fetched image in
+	// memory (twice the slots), so that memory stays bounded however many
+	// requests arrive at once.
+	bodies  chan struct{}
 	limits  palette.Limits
 	timeout time.Duration
 	size    int
@@ -160,6 +164,7 @@ func New(cfg Config) (*Server, error) {
 		n = runtime.GOMAXPROCS(0)
 	}
 	s.slots = make(chan struct{}, n)
+	s.bodies = make(chan struct{}, 2*n)
 	if cfg.Map == nil {
 		s.own = colormap.Default()
 		if cfg.ColormapFile != "" {
@@ -179,11 +184,11 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /{$}", s.pageIndex)
 	mux.HandleFunc("GET /colormap", s.pageColormap)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(serveAsset)))
-	mux.Handle("POST /v1/preview", s.api(s.postPreview))
-	mux.Handle("GET /v1/preview", s.api(s.getPreview))
+	mux.Handle("POST /v1/preview", s.api(s.bounded(s.postPreview)))
+	mux.Handle("GET /v1/preview", s.api(s.bounded(s.getPreview)))
 	mux.Handle("GET /v1/colormap", s.api(s.getColormap))
-	mux.Handle("PUT /v1/colormap", s.api(s.putColormap))
-	mux.Handle("POST /v1/colormap/check", s.api(s.checkColormap))
+	mux.Handle("PUT /v1/colormap", s.api(s.bounded(s.putColormap)))
+	mux.Handle("POST /v1/colormap/check", s.api(s.bounded(s.checkColormap)))
 	mux.Handle("/v1/", s.api(func(w http.ResponseWriter, r *http.Request) error {
 		if allow, ok := apiMethods[r.URL.Path]; ok {
 			w.Header().Set("Allow", allow)
@@ -228,6 +233,20 @@ func (s *Server) api(fn func(http.ResponseWriter, *http.Request) error) http.Han
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// bounded runs fn once fewer than cap(s.bodies) requests hold a body or an
+// image in memory, waiting within the request's timeout (then 503).
+func (s *Server) bounded(fn func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		select {
+		case s.bodies <- struct{}{}:
+		case <-r.Context().Done():
+			return errBusy
+		}
+		defer func() { <-s.bodies }()
+		return fn(w, r)
+	}
 }
 
 // acquire waits for a preview slot within ctx; release frees it.
