@@ -143,7 +143,7 @@ func (s *Server) getPreview(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writePNG(w, r, res.Swatch, "public, max-age=60")
+	writePNG(w, r, res.Swatch, "no-cache")
 	return nil
 }
 
