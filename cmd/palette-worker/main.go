@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/palette-dev/palette/catalog"
 	"github.com/palette-dev/palette/internal/worker"
 	"github.com/palette-dev/palette/queue"
 	"github.com/palette-dev/palette/store"
@@ -59,6 +60,13 @@ func run(ctx context.Context, args []string) error {
 		shutdown    = fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight jobs")
 		session     = fs.Duration("session-timeout", 10*time.Second, "consumer-group session: how long a worker that died keeps its partitions (at least the broker's minimum, 6s by default)")
 		dev         = fs.Bool("dev", false, "run with an in-process broker and out/ as storage, on the sample jobs of testdata/images")
+
+		catalogURL   = fs.String("catalog-url", "", "catalog API giving the colours of jobs that carry none: a URL with {product_id}, e.g. http://catalog.internal/products/{product_id}/colors; empty: such jobs are dead-lettered")
+		catalogPath  = fs.String("catalog-path", "", "where the list of colour names is in the catalog's JSON answer: keys (and list indexes) separated by dots, e.g. colors or attributes.color; empty: the body is the list")
+		catalogTime  = fs.Duration("catalog-timeout", catalog.DefaultTimeout, "timeout of each catalog call, and of the wait for a free call slot")
+		catalogTTL   = fs.Duration("catalog-ttl", catalog.DefaultTTL, "how long catalog colours are fresh; older ones are still used while one background call per product refreshes them")
+		catalogConc  = fs.Int("catalog-concurrency", catalog.DefaultConcurrency, "most catalog calls in flight at once, refreshes included")
+		catalogCache = fs.Int("catalog-cache-size", catalog.DefaultCacheSize, "most products whose colours are cached; the least recently used are evicted")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,6 +92,14 @@ func run(ctx context.Context, args []string) error {
 		Size:         *size,
 		HTTPAddr:     *httpAddr,
 		Logger:       log,
+	}
+	if *catalogURL != "" {
+		cfg.Catalog = catalog.Config{
+			URL: *catalogURL, Path: *catalogPath, Timeout: *catalogTime, TTL: *catalogTTL,
+			Concurrency: *catalogConc, CacheSize: *catalogCache,
+		}
+	} else if *catalogPath != "" {
+		return errors.New("-catalog-path needs -catalog-url")
 	}
 	if *dev {
 		stopDev, err := devSetup(ctx, &cfg, log)

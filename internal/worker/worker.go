@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/catalog"
 	"github.com/palette-dev/palette/colormap"
 	"github.com/palette-dev/palette/queue"
 	"github.com/palette-dev/palette/store"
@@ -57,6 +58,12 @@ type Config struct {
 	Size int
 	// HTTPAddr serves /healthz, /readyz and /metrics; empty means none.
 	HTTPAddr string
+	// Catalog, when its URL is set, supplies the colours of jobs that
+	// carry none, from the catalog service through a cache (see package
+	// catalog). The worker sets its Registerer to the worker's registry,
+	// and its Logger, when nil, to the worker's. Without a URL a job
+	// without colours is dead-lettered at once (permanent).
+	Catalog catalog.Config
 	// Logger receives JSON logs; nil means slog's default.
 	Logger *slog.Logger
 }
@@ -76,6 +83,7 @@ type Worker struct {
 	cmapMod time.Time
 	reg     *prometheus.Registry
 	m       metrics
+	catalog *catalog.Client // nil: no catalog configured
 	ready   atomic.Bool
 }
 
@@ -136,6 +144,21 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 		}
 		w.router.S3 = s
 	}
+	switch {
+	case cfg.Catalog.URL != "":
+		cc := cfg.Catalog
+		cc.Registerer = w.reg
+		if cc.Logger == nil {
+			cc.Logger = w.log
+		}
+		c, err := catalog.New(cc)
+		if err != nil {
+			return nil, err
+		}
+		w.catalog = c
+	case cfg.Catalog.Path != "":
+		return nil, fmt.Errorf("worker: a catalog JSON path (%q) but no catalog URL", cfg.Catalog.Path)
+	}
 	q := cfg.Queue
 	q.Logger = w.log
 	q.Hooks = w.m.hooks()
@@ -190,14 +213,29 @@ func (w *Worker) Handler() http.Handler {
 	return mux
 }
 
-// Handle runs one job: fetch the photo, make the swatch, write it. Errors
-// about the input are queue.Permanent; store outages and timeouts are
-// transient, to be retried.
+// Handle runs one job: take its colours (from the catalog when the job
+// has none), fetch the photo, make the swatch, write it. Errors about the
+// input are queue.Permanent, and so are the catalog's answers that no
+// retry changes (unknown product, no usable colours); store and catalog
+// outages and timeouts are transient, to be retried.
 func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error) {
 	start := time.Now()
 	opts := &palette.Options{Map: w.cmap.Load(), Size: w.cfg.Size}
-	if len(job.Colors) == 0 {
-		return queue.Result{}, queue.Permanent(fmt.Errorf("job has no colours: %w", palette.ErrNoNames))
+	names := job.Colors
+	if len(names) == 0 {
+		if w.catalog == nil {
+			return queue.Result{}, queue.Permanent(fmt.Errorf("job has no colours (and no catalog is configured): %w", palette.ErrNoNames))
+		}
+		t := time.Now()
+		var err error
+		names, err = w.catalog.Colors(ctx, job.ProductID)
+		w.m.stage.WithLabelValues("catalog").Observe(time.Since(t).Seconds())
+		if err != nil {
+			if catalog.Transient(err) || ctx.Err() != nil {
+				return queue.Result{}, err
+			}
+			return queue.Result{}, queue.Permanent(err)
+		}
 	}
 
 	t := time.Now()
@@ -208,7 +246,7 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 	}
 
 	t = time.Now()
-	res, err := palette.Process(ctx, data, job.Colors, opts)
+	res, err := palette.Process(ctx, data, names, opts)
 	w.m.stage.WithLabelValues("swatch").Observe(time.Since(t).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {
