@@ -50,7 +50,8 @@ func run(ctx context.Context, args []string) error {
 		s3Region    = fs.String("s3-region", "", "S3 region (default: from the AWS config chain, else us-east-1)")
 		output      = fs.String("output", worker.DefaultOutput, "where swatches go when a job has no output: a reference with {key} (<product>/<hash of the image>.png) or {product_id}")
 		colormapF   = fs.String("colormap", "", "colour-map file, reloaded when it changes (default: the embedded map)")
-		concurrency = fs.Int("concurrency", 4, "jobs in flight at once (at most that many images decoded)")
+		concurrency = fs.Int("concurrency", worker.DefaultConcurrency, "jobs fetching, decoding and writing an image at once (bounds memory)")
+		inFlight    = fs.Int("in-flight", 0, "jobs taken from Kafka at once; those waiting for the catalog or a retry hold no image (default 16 per -concurrency)")
 		attempts    = fs.Int("max-attempts", 5, "tries of a job failing transiently before it is dead-lettered")
 		httpAddr    = fs.String("http", ":8080", "address for /healthz, /readyz and /metrics; empty: none")
 		allowHosts  = fs.String("allow-hosts", "", "hosts https:// images may come from, comma-separated (*.example.com allowed)")
@@ -81,8 +82,9 @@ func run(ctx context.Context, args []string) error {
 	cfg := worker.Config{
 		Queue: queue.Config{
 			Brokers: split(*brokers), Topic: *topic, Group: *group, ResultsTopic: *results, DLQTopic: *dlq,
-			Concurrency: *concurrency, MaxAttempts: *attempts, ShutdownTimeout: *shutdown, SessionTimeout: *session,
+			Concurrency: *inFlight, MaxAttempts: *attempts, ShutdownTimeout: *shutdown, SessionTimeout: *session,
 		},
+		Concurrency:  *concurrency,
 		Output:       *output,
 		S3:           store.S3Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: *s3Endpoint != ""},
 		HTTP:         store.HTTPConfig{AllowHosts: split(*allowHosts)},

@@ -190,7 +190,7 @@ func inProcess(tb testing.TB, data [][]byte, conc int) time.Duration {
 const benchRepeats = 40
 
 // BenchmarkWorker: one op is a round of benchRepeats jobs per bench photo
-// through an in-process worker (Concurrency GOMAXPROCS) against kfake and
+// through an in-process worker (4 image slots per CPU) against kfake and
 // versitygw, timed from the start of the enqueue to the last result; the
 // same photos' bytes then go through palette.Process on GOMAXPROCS
 // goroutines. jobs/s is the worker's, inproc-jobs/s the in-process one,
@@ -203,7 +203,7 @@ func BenchmarkWorker(b *testing.B) {
 	conc := runtime.GOMAXPROCS(0)
 
 	cfg := s3WorkerConfig(brokers, endpoint, "bench")
-	cfg.Queue.Concurrency = workerConc(conc)
+	cfg.Concurrency = workerConc(conc)
 	cfg.Logger = e2eLogger()
 	w, err := New(context.Background(), cfg)
 	if err != nil {

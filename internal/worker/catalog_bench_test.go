@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -49,13 +50,14 @@ func catalogBenchJobList(prefix string, photos []benchPhoto, withColors bool) []
 // refreshes per round. It fails if the calls exceed 50 per round plus the
 // refreshes.
 //
-// A job waiting for the catalog holds its worker slot, so the worker needs
-// enough slots to cover the burst of misses at the start of a round (50
-// products × 200 ms): it runs at -concurrency 64 and -catalog-concurrency
-// 64 (PALETTE_BENCH_CONCURRENCY and PALETTE_BENCH_CATALOG_CONCURRENCY
-// override them), the TTL 1s (PALETTE_BENCH_CATALOG_TTL), so that entries
-// go stale and are refreshed while the round runs, the rest of the catalog
-// client at its defaults.
+// A job waiting for the catalog holds no image slot, only a place among
+// the jobs in flight: the worker runs with 4 image slots per CPU
+// (PALETTE_BENCH_CONCURRENCY) and 16 jobs in flight per slot, so the burst
+// of misses at the start of a round (50 products × 200 ms) does not starve
+// the CPU. The catalog client may make 64 calls at once
+// (PALETTE_BENCH_CATALOG_CONCURRENCY), the TTL is 1s
+// (PALETTE_BENCH_CATALOG_TTL), so that entries go stale and are refreshed
+// while the round runs, the rest of the catalog client at its defaults.
 func BenchmarkWorkerCatalog(b *testing.B) {
 	photos := benchPhotos(b)
 	endpoint := startVersitygw(b).Endpoint()
@@ -65,13 +67,10 @@ func BenchmarkWorkerCatalog(b *testing.B) {
 	cs.delay = catalogBenchDelay
 
 	cfg := s3WorkerConfig(brokers, endpoint, "bench-catalog")
-	cfg.Queue.Concurrency = 64
-	if v, err := strconv.Atoi(os.Getenv("PALETTE_BENCH_CONCURRENCY")); err == nil && v > 0 {
-		cfg.Queue.Concurrency = v
-	}
+	cfg.Concurrency = workerConc(runtime.GOMAXPROCS(0)) // and 16 jobs in flight per image slot
 	cfg.Logger = e2eLogger()
 	cfg.Catalog = cs.config()
-	cfg.Catalog.Concurrency = cfg.Queue.Concurrency
+	cfg.Catalog.Concurrency = 64
 	cfg.Catalog.TTL = time.Second
 	if v := os.Getenv("PALETTE_BENCH_CATALOG_TTL"); v != "" {
 		d, err := time.ParseDuration(v)

@@ -519,3 +519,73 @@ func TestE2ECatalogFlags(t *testing.T) {
 		t.Errorf("%d catalog calls, want 3", n)
 	}
 }
+
+// TestCatalogWaitHoldsNoImageSlot: with one image slot, jobs waiting for a
+// slow catalog do not hold it: a job with colours goes through meanwhile.
+func TestCatalogWaitHoldsNoImageSlot(t *testing.T) {
+	root := t.TempDir()
+	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, "in"), 0o755)
+	os.MkdirAll(filepath.Join(root, "out"), 0o755)
+	os.WriteFile(filepath.Join(root, "in", "p.jpg"), photo, 0o644)
+	release := make(chan struct{})
+	cs := newCatalogServer(t, func(string) ([]string, bool) {
+		<-release
+		return []string{"Red", "Blue"}, true
+	})
+	t.Cleanup(func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	})
+	cfg := Config{
+		Queue:       queue.Config{Brokers: []string{"127.0.0.1:1"}},
+		Concurrency: 1,
+		LocalRoot:   root, Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
+		Logger:  slog.New(slog.DiscardHandler),
+		Catalog: cs.config(),
+	}
+	w, err := New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.cfg.Queue.Concurrency; got != 16 {
+		t.Errorf("jobs in flight %d, want 16 per image slot", got)
+	}
+	img := "file://" + filepath.ToSlash(filepath.Join(root, "in", "p.jpg"))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	waiting := make(chan error, 3)
+	for i := range 3 {
+		go func() {
+			_, err := w.Handle(ctx, queue.Job{V: 1, ProductID: fmt.Sprintf("SLOW%d", i), Image: img})
+			waiting <- err
+		}()
+	}
+	for cs.calls.Load() < 3 { // all three are waiting for the catalog
+		if ctx.Err() != nil {
+			t.Fatal("the catalog was not called")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := w.Handle(ctx, queue.Job{V: 1, ProductID: "FAST", Image: img, Colors: []string{"Red"}}); err != nil {
+		t.Fatalf("a job with colours while others wait for the catalog: %v", err)
+	}
+	if n := len(w.slots); n != 0 {
+		t.Errorf("%d image slots held by jobs waiting for the catalog", n)
+	}
+
+	// Once the catalog answers, the three go through the one slot.
+	close(release)
+	for range 3 {
+		if err := <-waiting; err != nil {
+			t.Errorf("job waiting for the catalog: %v", err)
+		}
+	}
+}

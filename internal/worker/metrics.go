@@ -14,7 +14,7 @@ import (
 type metrics struct {
 	jobs     *prometheus.CounterVec   // by outcome
 	duration *prometheus.HistogramVec // job wall time by outcome
-	stage    *prometheus.HistogramVec // catalog, fetch, swatch, store
+	stage    *prometheus.HistogramVec // catalog, wait, fetch, swatch, store
 	retries  prometheus.Counter
 	inFlight prometheus.Gauge
 	lag      *prometheus.GaugeVec // by partition
@@ -31,7 +31,7 @@ func newMetrics(reg *prometheus.Registry) metrics {
 			Name: "palette_job_duration_seconds", Help: "Wall time of a job, retries included, by outcome.", Buckets: buckets,
 		}, []string{"outcome"}),
 		stage: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "palette_stage_duration_seconds", Help: "Time per attempt in each stage: catalog (jobs without colours only), fetch, swatch, store.", Buckets: buckets,
+			Name: "palette_stage_duration_seconds", Help: "Time per attempt in each stage: catalog (jobs without colours only), wait (for an image slot), fetch, swatch, store.", Buckets: buckets,
 		}, []string{"stage"}),
 		retries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "palette_retries_total", Help: "Retries of jobs after a transient error.",

@@ -31,9 +31,15 @@ import (
 // Config is the whole worker's configuration. Zero values mean the
 // documented defaults.
 type Config struct {
-	// Queue configures the Kafka consumer (brokers, topics, group,
-	// concurrency, retries). Its Logger and Hooks are set by the worker.
+	// Queue configures the Kafka consumer (brokers, topics, group, jobs in
+	// flight, retries). Its Logger and Hooks are set by the worker. Its
+	// Concurrency is how many jobs are taken from Kafka at once; 0 means
+	// 16 per image slot (see Concurrency). Jobs waiting for the catalog or
+	// for a retry hold no image slot.
 	Queue queue.Config
+	// Concurrency is how many jobs fetch, decode and write an image at
+	// once, and so bounds the worker's memory; default 4.
+	Concurrency int
 	// Output is where a job without its own output goes: a reference
 	// template with {product_id} and {key} (store.OutputKey of the product
 	// id and image: "<product>/<hash of the image ref>.png"); default
@@ -72,6 +78,10 @@ type Config struct {
 const (
 	DefaultOutput       = "s3://palettes/{key}"
 	DefaultCacheControl = "public, max-age=31536000, immutable"
+	DefaultConcurrency  = 4
+
+	maxConcurrency = 256
+	maxInFlight    = 1024 // queue's limit
 )
 
 // Worker runs jobs. Create it with New; it is used by one Run.
@@ -84,6 +94,7 @@ type Worker struct {
 	reg     *prometheus.Registry
 	m       metrics
 	catalog *catalog.Client // nil: no catalog configured
+	slots   chan struct{}   // one per job holding an image
 	ready   atomic.Bool
 }
 
@@ -108,7 +119,17 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 	if !strings.Contains(cfg.Output, "{key}") && !strings.Contains(cfg.Output, "{product_id}") {
 		return nil, fmt.Errorf("worker: -output %q has neither {key} nor {product_id}: every swatch would overwrite the last", cfg.Output)
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger, router: &store.Router{}, reg: prometheus.NewRegistry()}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.Concurrency < 1 || cfg.Concurrency > maxConcurrency {
+		return nil, fmt.Errorf("worker: concurrency %d out of range 1..%d", cfg.Concurrency, maxConcurrency)
+	}
+	if cfg.Queue.Concurrency == 0 {
+		cfg.Queue.Concurrency = min(16*cfg.Concurrency, maxInFlight)
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger, router: &store.Router{}, reg: prometheus.NewRegistry(),
+		slots: make(chan struct{}, cfg.Concurrency)}
 	w.m = newMetrics(w.reg)
 
 	m := colormap.Default()
@@ -238,7 +259,17 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		}
 	}
 
+	// From here the job holds an image: wait for a slot.
 	t := time.Now()
+	select {
+	case w.slots <- struct{}{}:
+	case <-ctx.Done():
+		return queue.Result{}, ctx.Err()
+	}
+	defer func() { <-w.slots }()
+	w.m.stage.WithLabelValues("wait").Observe(time.Since(t).Seconds())
+
+	t = time.Now()
 	data, err := w.router.Get(ctx, job.Image, palette.DefaultMaxBytes)
 	w.m.stage.WithLabelValues("fetch").Observe(time.Since(t).Seconds())
 	if err != nil {
