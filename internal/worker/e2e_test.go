@@ -182,10 +182,11 @@ func allCommittedAt(t *testing.T, brokers []string, group string) bool {
 func s3WorkerConfig(brokers []string, endpoint, group string) Config {
 	return Config{
 		Queue: queue.Config{
-			Brokers: brokers, Group: group, Concurrency: 4, MaxAttempts: 3,
+			Brokers: brokers, Group: group, MaxAttempts: 3,
 			Backoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, ShutdownTimeout: 10 * time.Second,
 		},
-		S3: store.S3Config{Endpoint: endpoint, PathStyle: true, Region: "us-east-1"},
+		Concurrency: 4,
+		S3:          store.S3Config{Endpoint: endpoint, PathStyle: true, Region: "us-east-1"},
 	}
 }
 
