@@ -53,7 +53,8 @@ func run(ctx context.Context, args []string) error {
 		concurrency = fs.Int("concurrency", worker.DefaultConcurrency, "jobs fetching, decoding and writing an image at once (bounds memory)")
 		inFlight    = fs.Int("in-flight", 0, "jobs taken from Kafka at once; those waiting for the catalog or a retry hold no image (default 16 per -concurrency)")
 		attempts    = fs.Int("max-attempts", 5, "tries of a job failing transiently before it is dead-lettered")
-		httpAddr    = fs.String("http", ":8080", "address for /healthz, /readyz and /metrics; empty: none")
+		httpAddr    = fs.String("http", ":8080", "address for /healthz, /readyz, /metrics and the preview pages (/, /colormap, /v1/...); empty: none")
+		adminToken  = fs.String("admin-token", "", "bearer token the colour-map editor needs to save to -colormap (prefer PALETTE_ADMIN_TOKEN: flags show in ps); empty: read-only")
 		allowHosts  = fs.String("allow-hosts", "", "hosts https:// images may come from, comma-separated (*.example.com allowed)")
 		localRoot   = fs.String("local-root", "", "directory that file:// references may use")
 		cache       = fs.String("cache-control", worker.DefaultCacheControl, "Cache-Control of written swatches")
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string) error {
 		CacheControl: *cache,
 		Size:         *size,
 		HTTPAddr:     *httpAddr,
+		AdminToken:   strings.TrimSpace(*adminToken),
 		Logger:       log,
 	}
 	if *catalogURL != "" {
@@ -149,8 +151,9 @@ func devSetup(ctx context.Context, cfg *worker.Config, log *slog.Logger) (func()
 	log.Info("dev mode: in-process broker, sample jobs enqueued",
 		"broker", addr, "jobs", len(jobs), "swatches", filepath.Join(cwd, "out"),
 		"metrics", "http://"+devHost(cfg.HTTPAddr)+"/metrics")
-	fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d sample jobs on an in-process broker at %s.\n  swatches:  %s/<product>/<hash>.png\n  metrics:   http://%s/metrics   health: /healthz  /readyz\n  stop with Ctrl-C\n\n",
-		len(jobs), addr, filepath.Join(cwd, "out"), devHost(cfg.HTTPAddr))
+	host := devHost(cfg.HTTPAddr)
+	fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d sample jobs on an in-process broker at %s.\n  swatches:  %s/<product>/<hash>.png\n  preview:   http://%s/   colour map: http://%s/colormap\n  metrics:   http://%s/metrics   health: /healthz  /readyz\n  stop with Ctrl-C\n\n",
+		len(jobs), addr, filepath.Join(cwd, "out"), host, host, host)
 	return stop, nil
 }
 

@@ -43,7 +43,7 @@ func newMetrics(reg *prometheus.Registry) metrics {
 			Name: "palette_consumer_lag", Help: "Messages behind the partition's high-water mark at the last fetch.",
 		}, []string{"partition"}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "palette_colormap_reloads_total", Help: "Colour-map file reloads, by result (ok, rejected).",
+			Name: "palette_colormap_reloads_total", Help: "Colour-map changes, by result: ok (file reloaded), rejected (invalid file kept out), saved (from the editor).",
 		}, []string{"result"}),
 	}
 	reg.MustRegister(m.jobs, m.duration, m.stage, m.retries, m.inFlight, m.lag, m.reloads,

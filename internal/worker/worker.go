@@ -24,6 +24,7 @@ import (
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/catalog"
 	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/preview"
 	"github.com/palette-dev/palette/queue"
 	"github.com/palette-dev/palette/store"
 )
@@ -62,8 +63,12 @@ type Config struct {
 	CacheControl string
 	// Size is the swatch size in pixels; 0 means 40.
 	Size int
-	// HTTPAddr serves /healthz, /readyz and /metrics; empty means none.
+	// HTTPAddr serves /healthz, /readyz, /metrics and the preview pages
+	// and API (package preview); empty means none.
 	HTTPAddr string
+	// AdminToken is the bearer token the colour-map editor needs to save
+	// to the Colormap file; empty means the editor is read-only.
+	AdminToken string
 	// Catalog, when its URL is set, supplies the colours of jobs that
 	// carry none, from the catalog service through a cache (see package
 	// catalog). The worker sets its Registerer to the worker's registry,
@@ -95,6 +100,7 @@ type Worker struct {
 	m       metrics
 	catalog *catalog.Client // nil: no catalog configured
 	slots   chan struct{}   // one per job holding an image
+	preview *preview.Server
 	ready   atomic.Bool
 }
 
@@ -187,6 +193,27 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 		return nil, err
 	}
 	w.cfg.Queue = q
+
+	// The preview pages and API, on the worker's map and stores. A save
+	// from the editor is used at once; the file poll then reloads the
+	// same map.
+	pv, err := preview.New(preview.Config{
+		Map:          w.cmap.Load,
+		ColormapFile: cfg.Colormap,
+		OnSave: func(m *colormap.Map) {
+			w.cmap.Store(m)
+			w.m.reloads.WithLabelValues("saved").Inc()
+			w.log.Info("colour map saved from the editor", "file", cfg.Colormap, "entries", m.Len())
+		},
+		AdminToken: cfg.AdminToken,
+		Fetch:      w.router.Get,
+		Size:       cfg.Size,
+		Logger:     w.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.preview = pv
 	return w, nil
 }
 
@@ -206,7 +233,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
-		w.log.Info("serving health and metrics", "addr", ln.Addr().String())
+		w.log.Info("serving health, metrics and the preview pages", "addr", ln.Addr().String(), "preview", "http://"+ln.Addr().String()+"/")
 	}
 	if w.cfg.Colormap != "" {
 		go w.watchColormap(ctx)
@@ -216,8 +243,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	return c.Run(ctx)
 }
 
-// Handler serves /healthz (the process is up), /readyz (consuming) and
-// /metrics (Prometheus).
+// Handler serves /healthz (the process is up), /readyz (consuming),
+// /metrics (Prometheus), and the rest with the preview pages and API
+// (package preview): / (swatch preview), /colormap (the editor, which
+// saves to Config.Colormap with Config.AdminToken), /v1/...
 func (w *Worker) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
@@ -231,6 +260,7 @@ func (w *Worker) Handler() http.Handler {
 		fmt.Fprintln(rw, "ready")
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", w.preview)
 	return mux
 }
 

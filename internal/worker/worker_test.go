@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/queue"
 )
 
@@ -201,5 +203,76 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		if _, err := New(context.Background(), cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
 		}
+	}
+}
+
+// TestPreviewMounted: the worker's HTTP handler serves the preview pages
+// and API next to /healthz; a map saved in the editor (with the admin
+// token and the current ETag) is written to the -colormap file and used by
+// the next job at once.
+func TestPreviewMounted(t *testing.T) {
+	root := t.TempDir()
+	mapFile := filepath.Join(root, "colours.txt")
+	if err := os.WriteFile(mapFile, []byte("Red: #FF0000\nBlue: #0000FF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(context.Background(), Config{
+		Queue:    queue.Config{Brokers: []string{"127.0.0.1:1"}},
+		Colormap: mapFile, AdminToken: "s3cret", LocalRoot: root,
+		Output: "file://" + filepath.ToSlash(root) + "/{key}",
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(w.Handler())
+	defer srv.Close()
+	get := func(path string) (*http.Response, string) {
+		t.Helper()
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, string(body)
+	}
+	for _, path := range []string{"/", "/colormap", "/healthz"} {
+		if resp, _ := get(path); resp.StatusCode != 200 {
+			t.Errorf("GET %s: %s", path, resp.Status)
+		}
+	}
+	resp, body := get("/v1/colormap")
+	if resp.StatusCode != 200 || !strings.Contains(body, `"editable":true`) {
+		t.Fatalf("GET /v1/colormap: %s %s", resp.Status, body)
+	}
+	etag := resp.Header.Get("ETag")
+
+	put := func(token, etag, text string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("PUT", srv.URL+"/v1/colormap", strings.NewReader(text))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("If-Match", etag)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if resp := put("wrong", etag, "Red: #00FF00\nBlue: #0000FF\n"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("PUT with a wrong token: %s", resp.Status)
+	}
+	if resp := put("s3cret", etag, "Red: #00FF00\nBlue: #0000FF\n"); resp.StatusCode != 200 {
+		t.Fatalf("PUT: %s", resp.Status)
+	}
+	if e, ok := w.cmap.Load().Lookup("Red"); !ok || len(e.Shades) != 1 || palette.Hex(e.Shades[0]) != "#00ff00" {
+		t.Errorf("the worker's map after the save: Red %+v", e)
+	}
+	if data, _ := os.ReadFile(mapFile); !strings.Contains(string(data), "#00FF00") {
+		t.Errorf("the file after the save: %q", data)
+	}
+	if resp := put("s3cret", etag, "Red: #0000AA\n"); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("PUT with the old ETag: %s, want 412", resp.Status)
 	}
 }
