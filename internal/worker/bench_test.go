@@ -204,22 +204,7 @@ func BenchmarkWorker(b *testing.B) {
 
 	cfg := s3WorkerConfig(brokers, endpoint, "bench")
 	cfg.Concurrency = workerConc(conc)
-	cfg.Logger = e2eLogger()
-	w, err := New(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- w.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		select {
-		case <-runDone:
-		case <-time.After(60 * time.Second):
-			b.Error("Run did not return within 60s")
-		}
-	})
+	runWorker(b, cfg)
 	rc := countResults(b, brokers)
 
 	// Warm up: the group join, connections, one job per photo.

@@ -4,7 +4,6 @@ package worker
 // service that answers in 200 ms, against jobs that carry their colours.
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -68,7 +67,6 @@ func BenchmarkWorkerCatalog(b *testing.B) {
 
 	cfg := s3WorkerConfig(brokers, endpoint, "bench-catalog")
 	cfg.Concurrency = workerConc(runtime.GOMAXPROCS(0)) // and 16 jobs in flight per image slot
-	cfg.Logger = e2eLogger()
 	cfg.Catalog = cs.config()
 	cfg.Catalog.Concurrency = 64
 	cfg.Catalog.TTL = time.Second
@@ -82,21 +80,7 @@ func BenchmarkWorkerCatalog(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("PALETTE_BENCH_CATALOG_CONCURRENCY")); err == nil && v > 0 {
 		cfg.Catalog.Concurrency = v
 	}
-	w, err := New(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	runDone := make(chan error, 1)
-	go func() { runDone <- w.Run(ctx) }()
-	b.Cleanup(func() {
-		cancel()
-		select {
-		case <-runDone:
-		case <-time.After(60 * time.Second):
-			b.Error("Run did not return within 60s")
-		}
-	})
+	w, _ := runWorker(b, cfg)
 	rc := countResults(b, brokers)
 
 	// Warm up: the group join, connections, one job per photo, and one
