@@ -45,3 +45,16 @@ func Normalize(name string) string {
 func key(name string) string {
 	return strings.ReplaceAll(Normalize(name), " ", "")
 }
+
+// SplitNames splits a catalog's list of colour names on "," or "|"
+// ("Grey|Pink", "Navy Blue, White"), trimming each name and dropping
+// empty ones.
+func SplitNames(s string) []string {
+	var out []string
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '|' }) {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,6 +1,9 @@
 package colormap
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestNormalize(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -46,6 +49,23 @@ func TestKeyIgnoresSpaces(t *testing.T) {
 	} {
 		if key(pair[0]) != key(pair[1]) {
 			t.Errorf("key(%q) = %q != key(%q) = %q", pair[0], key(pair[0]), pair[1], key(pair[1]))
+		}
+	}
+}
+
+func TestSplitNames(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []string
+	}{
+		{"Grey|Pink", []string{"Grey", "Pink"}},
+		{" Navy Blue , White ", []string{"Navy Blue", "White"}},
+		{"Red||,|", []string{"Red"}},
+		{"", nil},
+		{" | , ", nil},
+	} {
+		if got := SplitNames(tc.in); !slices.Equal(got, tc.want) {
+			t.Errorf("SplitNames(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }

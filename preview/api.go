@@ -129,7 +129,7 @@ func (s *Server) getPreview(w http.ResponseWriter, r *http.Request) error {
 	req := previewRequest{ref: strings.TrimSpace(q.Get("image"))}
 	req.label = req.ref
 	for _, c := range q["colors"] {
-		req.names = append(req.names, splitNames(c)...)
+		req.names = append(req.names, colormap.SplitNames(c)...)
 	}
 	var err error
 	if req.size, err = parseSize(q.Get("size")); err != nil {
@@ -405,7 +405,7 @@ func (s *Server) parseMultipart(r *http.Request, boundary string) (previewReques
 			if err != nil {
 				return req, err
 			}
-			req.names = append(req.names, splitNames(v)...)
+			req.names = append(req.names, colormap.SplitNames(v)...)
 		case "size":
 			v, err := readField(p, 16)
 			if err != nil {
@@ -483,10 +483,10 @@ func parseJSON(r io.Reader) (previewRequest, error) {
 	case len(body.Colors) == 0 || string(body.Colors) == "null":
 	case json.Unmarshal(body.Colors, &list) == nil:
 		for _, c := range list {
-			req.names = append(req.names, splitNames(c)...)
+			req.names = append(req.names, colormap.SplitNames(c)...)
 		}
 	case json.Unmarshal(body.Colors, &one) == nil:
-		req.names = splitNames(one)
+		req.names = colormap.SplitNames(one)
 	default:
 		return req, &Error{Status: http.StatusBadRequest, Code: "bad_json",
 			Message: `"colors" must be a list of colour names, e.g. ["Grey", "Pink"].`}
@@ -515,17 +515,6 @@ func parseSize(v string) (int, error) {
 			Message: fmt.Sprintf("The swatch size must be a whole number of pixels from %d to %d.", render.MinSize, render.MaxSize)}
 	}
 	return n, nil
-}
-
-// splitNames splits a catalog colour list on "," or "|".
-func splitNames(s string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '|' }) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // wantsPNG reports whether an Accept header asks for the PNG rather than

@@ -151,17 +151,6 @@ func usageError(env Env, format string, a ...any) int {
 	return ExitUsage
 }
 
-// splitNames splits a colour list on "," or "|".
-func splitNames(s string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '|' }) {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // job is one image to process.
 type job struct {
 	image  string // as given (manifest: relative to the manifest)
@@ -229,7 +218,7 @@ func runSwatches(ctx context.Context, args []string, env Env) int {
 		fs.Usage()
 		return ExitUsage
 	default:
-		names := splitNames(c.colors)
+		names := colormap.SplitNames(c.colors)
 		if len(names) == 0 {
 			return usageError(env, "-colors is required: the catalog colour names of the product")
 		}
@@ -378,7 +367,7 @@ func readManifest(path, outDir string) ([]job, error) {
 		jobs = append(jobs, job{
 			image:  img,
 			path:   filepath.Join(base, img),
-			names:  splitNames(rec[colCol]),
+			names:  colormap.SplitNames(rec[colCol]),
 			output: o,
 		})
 	}

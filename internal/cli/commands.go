@@ -33,7 +33,7 @@ func runExplain(ctx context.Context, args []string, env Env) int {
 	if fs.NArg() != 1 {
 		return usageError(env, "explain takes exactly one image")
 	}
-	names := splitNames(c.colors)
+	names := colormap.SplitNames(c.colors)
 	if len(names) == 0 {
 		return usageError(env, "-colors is required")
 	}
