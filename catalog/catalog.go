@@ -58,6 +58,7 @@ const (
 	DefaultCacheSize    = 10000
 	DefaultMaxBodyBytes = 1 << 20
 	DefaultTripAfter    = 5
+	DefaultNegativeTTL  = time.Minute
 	DefaultOpenFor      = 10 * time.Second
 	maxConcurrency      = 1024
 )
@@ -87,6 +88,11 @@ type Config struct {
 	// the product is gone or has no usable colours drops them. Entries
 	// never expire otherwise. Default 10m.
 	TTL time.Duration
+	// NegativeTTL is how long a definite answer that the product has no
+	// usable colours (not found, another 4xx, an empty or unusable list) is
+	// remembered, so that the jobs of such a product do not each call the
+	// service; default 1m. Such an answer is never served stale.
+	NegativeTTL time.Duration
 	// Concurrency is the most calls to the service in flight at once,
 	// background refreshes included; default 16, at most 1024.
 	Concurrency int
@@ -121,6 +127,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.TTL == 0 {
 		c.TTL = DefaultTTL
+	}
+	if c.NegativeTTL == 0 {
+		c.NegativeTTL = DefaultNegativeTTL
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = DefaultConcurrency
@@ -159,7 +168,7 @@ func (c Config) Validate() error {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"timeout", c.Timeout}, {"TTL", c.TTL}, {"open-for", c.OpenFor}} {
+	}{{"timeout", c.Timeout}, {"TTL", c.TTL}, {"negative TTL", c.NegativeTTL}, {"open-for", c.OpenFor}} {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("catalog: negative %s %v", d.name, d.v))
 		}
@@ -198,6 +207,7 @@ type Client struct {
 // cache but for its refreshing flag: a refresh replaces it.
 type entry struct {
 	colors     []string
+	err        error // a definite answer of no usable colours; colors is nil
 	freshUntil time.Time
 	refreshing atomic.Bool // a background refresh was started from this entry
 }
@@ -264,7 +274,13 @@ func (c *Client) Colors(ctx context.Context, productID string) ([]string, error)
 	if productID == "" {
 		return nil, &Error{Kind: ErrRejected, Detail: "empty product id"}
 	}
-	if e, ok := c.cache.Get(productID); ok {
+	if e, ok := c.cache.Get(productID); ok && e.err != nil {
+		if c.cfg.Now().Before(e.freshUntil) {
+			c.m.lookups.WithLabelValues("negative").Inc()
+			return nil, e.err
+		}
+		// An old "no colours" answer is asked again, as a miss.
+	} else if ok {
 		if c.cfg.Now().Before(e.freshUntil) {
 			c.m.lookups.WithLabelValues("hit").Inc()
 		} else {
@@ -314,8 +330,9 @@ func (c *Client) load(productID string) ([]string, error) {
 		return old.colors, nil
 	default:
 		// The catalog answered: the product is gone or has no usable
-		// colours any more. Drop what we had so that jobs see that answer.
-		c.cache.Remove(productID)
+		// colours (any more). Remember that answer for NegativeTTL in place
+		// of any colours we had, so that jobs see it without a call each.
+		c.cache.Add(productID, &entry{err: err, freshUntil: now.Add(c.cfg.NegativeTTL)})
 		return nil, err
 	}
 }

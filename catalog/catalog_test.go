@@ -300,8 +300,15 @@ func TestAnswers(t *testing.T) {
 			if got := metric(t, reg, "palette_catalog_breaker_state"); got != state {
 				t.Errorf("breaker state %v, want %v", got, state)
 			}
-			if c.cache.Len() != 0 {
-				t.Errorf("%d entries cached after failures", c.cache.Len())
+			// Definite answers are remembered (NegativeTTL); failures are not.
+			for i := range 3 {
+				e, ok := c.cache.Peek(fmt.Sprintf("P%d", i))
+				if tc.kind == ErrUnavailable && ok {
+					t.Errorf("P%d cached after a failure: %+v", i, e)
+				}
+				if tc.kind != ErrUnavailable && (!ok || !errors.Is(e.err, tc.kind) || e.colors != nil) {
+					t.Errorf("P%d: the answer %v is not remembered (%v, %+v)", i, tc.kind, ok, e)
+				}
 			}
 		})
 	}
@@ -596,9 +603,37 @@ func TestFailedRefreshKeepsStale(t *testing.T) {
 	clk.advance(2 * time.Minute)
 	s.set(status(404))
 	c.Colors(context.Background(), "P1")
-	poll(t, "the entry dropped on 404", func() bool { return !c.cache.Contains("P1") })
+	poll(t, "the colours replaced by the 404", func() bool { e, ok := c.cache.Peek("P1"); return ok && e.err != nil })
 	if _, err := c.Colors(context.Background(), "P1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("after the 404 refresh: %v, want ErrNotFound", err)
+	}
+}
+
+// TestNegativeTTL: a definite "no colours" answer is served from the cache
+// for NegativeTTL without a call (jobs of an unknown product do not each
+// ask), then asked again as a miss, never served stale.
+func TestNegativeTTL(t *testing.T) {
+	clk := newClock()
+	s := newServer(t, status(404))
+	c, reg := newClient(t, s, Config{Path: "colors", NegativeTTL: time.Minute, Now: clk.Now})
+	for range 20 {
+		if _, err := c.Colors(context.Background(), "GONE"); !errors.Is(err, ErrNotFound) {
+			t.Fatalf("lookup: %v, want ErrNotFound", err)
+		}
+	}
+	if n := s.requests.Load(); n != 1 {
+		t.Errorf("%d requests for 20 lookups within NegativeTTL, want 1", n)
+	}
+	if got := metric(t, reg, "palette_catalog_lookups_total", "result", "negative"); got != 19 {
+		t.Errorf("%v negative lookups, want 19", got)
+	}
+	clk.advance(2 * time.Minute)
+	s.set(fixed("Red"))
+	if got, err := c.Colors(context.Background(), "GONE"); err != nil || !slices.Equal(got, []string{"Red"}) {
+		t.Errorf("after NegativeTTL: %q, %v; want the new answer, waited for", got, err)
+	}
+	if n := s.requests.Load(); n != 2 {
+		t.Errorf("%d requests, want 2", n)
 	}
 }
 

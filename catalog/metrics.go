@@ -10,7 +10,7 @@ import (
 // metrics are the Client's Prometheus metrics, all prefixed
 // palette_catalog_.
 type metrics struct {
-	lookups         *prometheus.CounterVec // hit, stale, miss
+	lookups         *prometheus.CounterVec // hit, stale, negative, miss
 	refreshes       prometheus.Counter
 	refreshFailures prometheus.Counter
 	calls           *prometheus.CounterVec // by outcome
@@ -23,7 +23,7 @@ func newMetrics(reg prometheus.Registerer, entries func() int, state func() gobr
 	m := metrics{
 		lookups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palette_catalog_lookups_total",
-			Help: "Colour lookups by result: hit (fresh in the cache), stale (served from the cache while a refresh runs), miss (waited for the catalog).",
+			Help: "Colour lookups by result: hit (fresh in the cache), stale (served from the cache while a refresh runs), negative (a recent answer of no usable colours), miss (waited for the catalog).",
 		}, []string{"result"}),
 		refreshes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "palette_catalog_refreshes_total",

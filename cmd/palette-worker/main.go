@@ -67,6 +67,7 @@ func run(ctx context.Context, args []string) error {
 		catalogPath  = fs.String("catalog-path", "", "where the list of colour names is in the catalog's JSON answer: keys (and list indexes) separated by dots, e.g. colors or attributes.color; empty: the body is the list")
 		catalogTime  = fs.Duration("catalog-timeout", catalog.DefaultTimeout, "timeout of each catalog call, and of the wait for a free call slot")
 		catalogTTL   = fs.Duration("catalog-ttl", catalog.DefaultTTL, "how long catalog colours are fresh; older ones are still used while one background call per product refreshes them")
+		catalogNeg   = fs.Duration("catalog-negative-ttl", catalog.DefaultNegativeTTL, "how long a catalog answer of no usable colours (404, another 4xx, an empty list) is remembered")
 		catalogConc  = fs.Int("catalog-concurrency", catalog.DefaultConcurrency, "most catalog calls in flight at once, refreshes included")
 		catalogCache = fs.Int("catalog-cache-size", catalog.DefaultCacheSize, "most products whose colours are cached; the least recently used are evicted")
 	)
@@ -99,7 +100,7 @@ func run(ctx context.Context, args []string) error {
 	}
 	if *catalogURL != "" {
 		cfg.Catalog = catalog.Config{
-			URL: *catalogURL, Path: *catalogPath, Timeout: *catalogTime, TTL: *catalogTTL,
+			URL: *catalogURL, Path: *catalogPath, Timeout: *catalogTime, TTL: *catalogTTL, NegativeTTL: *catalogNeg,
 			Concurrency: *catalogConc, CacheSize: *catalogCache,
 		}
 	} else if *catalogPath != "" {
