@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/draw"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -259,12 +261,22 @@ func (s *Server) response(req *previewRequest, res *palette.Result) (*Response, 
 			return nil, err
 		}
 		buf.Reset()
-		if err := jpeg.Encode(&buf, imaging.Fit(img, 480, 480, imaging.Box), &jpeg.Options{Quality: 85}); err != nil {
+		if err := jpeg.Encode(&buf, onWhite(imaging.Fit(img, 480, 480, imaging.Box)), &jpeg.Options{Quality: 85}); err != nil {
 			return nil, fmt.Errorf("preview: encoding the photo: %w", err)
 		}
 		resp.Photo = base64.StdEncoding.EncodeToString(buf.Bytes())
 	}
 	return resp, nil
+}
+
+// onWhite composites img onto white. JPEG has no alpha: encoded as is, a
+// transparent PNG's see-through parts would show black.
+func onWhite(img image.Image) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	draw.Draw(out, b, image.White, image.Point{}, draw.Src)
+	draw.Draw(out, b, img, b.Min, draw.Over)
+	return out
 }
 
 // warnings lists what a person should check about res.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
+	"image/jpeg"
 	"image/png"
 	"io"
 	"log/slog"
@@ -255,6 +257,48 @@ func TestPreviewReference(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "kaboom") {
 		t.Error("the internal error was not logged")
+	}
+}
+
+// TestPreviewReferenceTransparent: the photo copy of a transparent PNG
+// fetched by address is a JPEG; what was see-through shows white, not
+// black.
+func TestPreviewReferenceTransparent(t *testing.T) {
+	m := image.NewNRGBA(image.Rect(0, 0, 64, 64)) // transparent black
+	for y := 16; y < 48; y++ {
+		for x := 16; x < 48; x++ {
+			m.SetNRGBA(x, y, color.NRGBA{R: 0xd0, G: 0x10, B: 0x20, A: 0xff})
+		}
+	}
+	var pngData bytes.Buffer
+	if err := png.Encode(&pngData, m); err != nil {
+		t.Fatal(err)
+	}
+	f := &fetchMap{objects: map[string][]byte{"s3://catalog/cut-out.png": pngData.Bytes()}}
+	s := newServer(t, Config{Fetch: f.fetch})
+	rec := postJSON(t, s, map[string]any{"image": "s3://catalog/cut-out.png", "colors": []string{"Red"}})
+	if rec.Code != 200 {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	b, err := base64.StdEncoding.DecodeString(decode[Response](t, rec).Photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo, err := jpeg.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("the photo is not a JPEG: %v", err)
+	}
+	if photo.Bounds().Dx() != 64 {
+		t.Errorf("photo %v, want 64 px wide", photo.Bounds())
+	}
+	for _, p := range []image.Point{{2, 2}, {61, 61}, {32, 4}} {
+		r, g, bl, _ := photo.At(p.X, p.Y).RGBA()
+		if r>>8 < 240 || g>>8 < 240 || bl>>8 < 240 {
+			t.Errorf("formerly transparent pixel %v is #%02X%02X%02X, want white", p, r>>8, g>>8, bl>>8)
+		}
+	}
+	if r, g, _, _ := photo.At(32, 32).RGBA(); r>>8 < 160 || g>>8 > 80 {
+		t.Errorf("the opaque red is #%02X%02X..", r>>8, g>>8)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/palette-dev/palette"
 )
@@ -233,6 +235,12 @@ func waitJS(expr string) chromedp.Action[chromedp.Void] {
 	}
 }
 
+// focusOnEdit is true when the focus is on the Edit button of the entry
+// called name.
+func focusOnEdit(name string) string {
+	return fmt.Sprintf(`document.activeElement === document.querySelector('.entry[data-name=%q] .actions button:not(.danger)')`, name)
+}
+
 // preview uploads photo with names on the ops page and returns the picks
 // shown, name → hex.
 func (b *browser) preview(photo string, names ...string) map[string]string {
@@ -268,7 +276,14 @@ func TestBrowser(t *testing.T) {
 	}
 	path := mapFile(t, defaultText())
 	srv := newServer(t, Config{ColormapFile: path, AdminToken: "test-token"})
-	ts := httptest.NewServer(srv)
+	var mapDown atomic.Bool // GET /v1/colormap fails while set
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mapDown.Load() && r.Method == "GET" && r.URL.Path == "/v1/colormap" {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		srv.ServeHTTP(w, r)
+	}))
 	defer ts.Close()
 	b := newBrowser(t, ts.URL)
 	photo, _ := filepath.Abs(filepath.Join(images, testPhoto))
@@ -318,6 +333,18 @@ func TestBrowser(t *testing.T) {
 	if m := eval[string](b, `document.querySelector('#status').textContent`); !strings.Contains(m, "Dusty Red Zorblax") || !strings.Contains(m, "colour map") {
 		t.Errorf("unknown name message %q", m)
 	}
+	// The last result stays, faded and marked out of date, until a new one.
+	if !eval[bool](b, `(r => r.classList.contains('stale') && document.querySelector('#photos').classList.contains('stale') &&
+		getComputedStyle(r.querySelector('.card')).opacity < 0.5 && getComputedStyle(document.querySelector('#stale')).display !== 'none' &&
+		document.querySelector('#stale').textContent.includes('Out of date') &&
+		Array.from(document.querySelectorAll('#names .dot')).every(d => !d.style.background))(document.querySelector('#result'))`) {
+		t.Error("after an error the last swatch is not marked out of date")
+	}
+	b.top()
+	b.screen("preview-error-laptop")
+	b.do("fix the name", retype("#names .name-row:nth-child(3) input", "Dusty Red"),
+		chromedp.Click(chromedp.CSS("#go")),
+		waitJS(`!document.querySelector('#result.stale') && document.querySelector('#stale').hidden && !document.querySelector('#status.error')`))
 
 	// 2. The preview page, narrow.
 	b.viewport(390, 844, true)
@@ -332,14 +359,36 @@ func TestBrowser(t *testing.T) {
 
 	// 3. The editor: find Red, give it one green prototype.
 	b.viewport(1366, 768, false)
-	b.do("open the editor", chromedp.Navigate(ts.URL+"/colormap"),
-		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Red"]`)))
+	// The map cannot be loaded at first: a message and Try again; the
+	// controls are inert, and nothing throws.
+	mapDown.Store(true)
+	b.do("open the editor, map down", chromedp.Navigate(ts.URL+"/colormap"),
+		chromedp.WaitVisible(chromedp.CSS(".load-error #retry")))
+	if m := eval[string](b, `document.querySelector('#entries').textContent`); !strings.Contains(m, "could not be loaded") {
+		t.Errorf("load failure message %q", m)
+	}
+	if !eval[bool](b, `['.toolbar', '.savebar-actions', '#try'].every(s => document.querySelector(s).inert) && document.querySelector('#draft-state').textContent === 'Not loaded'`) {
+		t.Error("the editor's controls work without a map")
+	}
+	eval[bool](b, `document.querySelector('#search').dispatchEvent(new Event('input')); ['#text-mode', '#add', '#try-go'].forEach(s => document.querySelector(s).click()); true`)
+	b.do("wait for the search", chromedp.Sleep(150*time.Millisecond)) // its debounce
+	b.screen("editor-load-failed-laptop")
+	b.check() // no TypeError
+	mapDown.Store(false)
+	b.do("try again", chromedp.Click(chromedp.CSS("#retry")),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Red"]`)),
+		waitJS(`!document.querySelector('.toolbar').inert && !document.querySelector('#try').inert && document.activeElement.id === 'search'`))
 	b.screen("editor-laptop")
 	b.do("search", chromedp.SendKeys(chromedp.CSS("#search"), "red"),
 		waitJS(`document.querySelector('#count').textContent.startsWith('Showing')`),
 		chromedp.WaitNotPresent(chromedp.CSS(`.entry[data-name="Blue"]`)))
 	b.do("edit Red", chromedp.Click(chromedp.CSS(`.entry[data-name="Red"] .actions button`)),
 		chromedp.WaitVisible(chromedp.CSS("#edit-name")))
+	// Every label names a control; "Shades" names the group of shades.
+	if !eval[bool](b, `(g => !!g && document.getElementById(g.getAttribute('aria-labelledby'))?.textContent === 'Shades' &&
+		!!g.querySelector('.shade-row input[type=color]') && Array.from(document.querySelectorAll('.edit label')).every(l => l.control))(document.querySelector('.edit [role=group][aria-labelledby]'))`) {
+		t.Error(`the edit form's "Shades" is not tied to the shade controls, or a label names no control`)
+	}
 	for range 5 {
 		b.do("remove a shade", chromedp.Click(chromedp.CSS(".edit .shade-row:last-child button")))
 	}
@@ -352,7 +401,8 @@ func TestBrowser(t *testing.T) {
 	b.do("fix it", retype(".edit .shade-row input[type=text]", "#00A000"),
 		chromedp.WaitEnabled(chromedp.CSS("#edit-done")))
 	b.do("apply", chromedp.Click(chromedp.CSS("#edit-done")),
-		chromedp.WaitVisible(chromedp.CSS(`.entry.changed[data-name="Red"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`.entry.changed[data-name="Red"]`)),
+		waitJS(focusOnEdit("Red")))
 	if s := eval[string](b, `document.querySelector('#draft-state').textContent`); !strings.Contains(s, "1 changed") {
 		t.Errorf("draft state %q", s)
 	}
@@ -396,9 +446,11 @@ func TestBrowser(t *testing.T) {
 	// 5. A conflict: another editor saves first.
 	b.do("open the editor", chromedp.Navigate(ts.URL+"/colormap"),
 		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Blue"]`)))
+	next := eval[string](b, `document.querySelector('.entry[data-name="Blue"]').nextElementSibling.dataset.name`)
 	b.do("delete Blue", chromedp.Click(chromedp.CSS(`.entry[data-name="Blue"] .actions button.danger`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`.entry[data-name="Blue"]`)),
-		chromedp.WaitEnabled(chromedp.CSS("#save")))
+		chromedp.WaitEnabled(chromedp.CSS("#save")),
+		waitJS(focusOnEdit(next)))
 	other := strings.Replace(string(saved), "\nRed: #00A000\n", "\nRed: #A00000\n", 1)
 	req, _ := http.NewRequest("PUT", ts.URL+"/v1/colormap", strings.NewReader(other))
 	req.Header.Set("Authorization", "Bearer test-token")
@@ -434,7 +486,8 @@ func TestBrowser(t *testing.T) {
 		t.Error("Done is enabled for a name that clashes")
 	}
 	b.do("cancel", chromedp.Click(chromedp.CSS(".edit .buttons .btn:not(.primary)")),
-		chromedp.WaitNotPresent(chromedp.CSS(".edit")))
+		chromedp.WaitNotPresent(chromedp.CSS(".edit")),
+		waitJS(focusOnEdit("Red")))
 	b.do("edit as text", chromedp.Click(chromedp.CSS("#text-mode")), chromedp.WaitVisible(chromedp.CSS("#text")),
 		func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 			_, err := chromedp.Evaluate[bool](`(e => (e.focus(), e.setSelectionRange(e.value.length, e.value.length), true))(document.querySelector('#text'))`)(ctx, t)
@@ -494,8 +547,9 @@ func TestBrowser(t *testing.T) {
 	if eval[bool](b, `!!document.querySelector('.edit') && document.querySelector('.edit .shade-row input[type=text]').value === '#70C0A0'`) != true {
 		t.Error("Save with an entry open closed it or lost what was typed")
 	}
-	b.do("cancel and discard", chromedp.Click(chromedp.CSS(".edit .buttons .btn:not(.primary)")),
+	b.do("Escape and discard", chromedp.Focus(chromedp.CSS("#edit-aliases")), chromedp.KeyEvent(kb.Escape),
 		chromedp.WaitNotPresent(chromedp.CSS(".edit")),
+		waitJS(focusOnEdit("Sea Foam")),
 		chromedp.Click(chromedp.CSS("#discard")),
 		waitJS(`document.querySelector('#draft-state').textContent === 'No changes'`))
 	b.check()

@@ -18,7 +18,9 @@ import (
 //go:embed assets
 var assetFS embed.FS
 
-var pages = template.Must(template.ParseFS(assetFS, "assets/*.html"))
+// pages are the page templates (assets/*.html) with what they share, the
+// head and the top bar (assets/layout.tmpl).
+var pages = template.Must(template.ParseFS(assetFS, "assets/*.html", "assets/layout.tmpl"))
 
 // asset is one static file with its precomputed ETag.
 type asset struct {
@@ -69,6 +71,8 @@ func serveAsset(w http.ResponseWriter, r *http.Request) {
 
 // pageData is what the page templates see.
 type pageData struct {
+	Page           string // "preview" or "colormap": the page's script is assets/PAGE.js
+	Title          string
 	References     bool
 	Editable       bool
 	ReadOnlyReason string
@@ -77,25 +81,26 @@ type pageData struct {
 	MaxMB          int64
 }
 
-func (s *Server) pageData() pageData {
+func (s *Server) pageData(page, title string) pageData {
 	ok, why := s.editable()
 	return pageData{
+		Page: page, Title: title,
 		References: s.cfg.Fetch != nil, Editable: ok, ReadOnlyReason: why,
 		File: s.fileLabel(), Size: s.size, MaxMB: s.limits.MaxBytes >> 20,
 	}
 }
 
 func (s *Server) pageIndex(w http.ResponseWriter, r *http.Request) {
-	s.page(w, "index.html")
+	s.page(w, "index.html", s.pageData("preview", "Swatch preview"))
 }
 
 func (s *Server) pageColormap(w http.ResponseWriter, r *http.Request) {
-	s.page(w, "colormap.html")
+	s.page(w, "colormap.html", s.pageData("colormap", "Colour names"))
 }
 
-func (s *Server) page(w http.ResponseWriter, name string) {
+func (s *Server) page(w http.ResponseWriter, name string, data pageData) {
 	var buf bytes.Buffer
-	if err := pages.ExecuteTemplate(&buf, name, s.pageData()); err != nil {
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
 		s.log.Error("preview: page", "page", name, "err", err)
 		http.Error(w, "Something went wrong on the server.", http.StatusInternalServerError)
 		return

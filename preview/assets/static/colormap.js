@@ -63,15 +63,41 @@
     return r.data;
   }
 
+  // load loads the map in use as the draft; it returns null, or what went
+  // wrong (the page is then as it was).
   async function load() {
     const r = await api("v1/colormap");
-    if (!r.ok) {
-      listBox.replaceChildren(el("p", { class: "status error", text: r.data.error }));
-      return;
+    if (!r.ok || !r.data || !Array.isArray(r.data.entries)) {
+      return (r.data && r.data.error) || "The server sent an answer this page does not understand. Try again.";
     }
     saved = r.data;
     setDraft(saved.text, { ok: true, problems: [], entries: saved.entries });
     fillSuggestions(saved.entries);
+    return null;
+  }
+
+  // Until the map is loaded there is nothing to edit or try: the controls
+  // are inert. If it cannot be loaded the list says so, with a button to
+  // try again.
+  const controls = [$(".toolbar"), $(".savebar-actions"), $("#try")];
+  async function start() {
+    const retrying = document.activeElement && document.activeElement.id === "retry";
+    for (const c of controls) c.inert = true;
+    $("#draft-state").textContent = "Loading…";
+    listBox.replaceChildren(el("p", { class: "muted more", text: "Loading the colour names…" }));
+    const err = await load();
+    if (!err) {
+      for (const c of controls) c.inert = false;
+      if (retrying) search.focus();
+      return;
+    }
+    const retry = el("button", { type: "button", class: "btn", id: "retry", text: "Try again" });
+    retry.addEventListener("click", start);
+    $("#count").textContent = "";
+    $("#draft-state").textContent = "Not loaded";
+    listBox.replaceChildren(el("div", { class: "msg error load-error", role: "alert" },
+      el("strong", { text: "The colour names could not be loaded. " }), err, el("br"), retry));
+    if (retrying) retry.focus();
   }
 
   function setDraft(text, res) {
@@ -218,17 +244,36 @@
     const del = el("button", { type: "button", class: "btn small danger", text: "Delete", "aria-label": "Delete " + e.name, disabled: locked });
     edit.addEventListener("click", () => { editing = { line: e.line }; renderAll(); focusEdit(); });
     del.addEventListener("click", async () => {
+      // The focus goes to the next entry (or the one before).
+      const at = rowIndex(row);
       editing = null; // line numbers change
       await applyText(withLine(draft.text, e.line, null).text);
       flash("“" + e.name + "” deleted. Press Discard changes to bring it back.", "ok");
+      focusEntry(null, at);
     });
-    return el("div", { class: "entry" + (state ? " changed" : ""), "data-name": e.name },
+    const row = el("div", { class: "entry" + (state ? " changed" : ""), "data-name": e.name },
       el("div", { class: "shades" }, shadeChips(e)),
       el("div", {},
         el("div", { class: "ename" }, e.name, " ", state ? el("span", { class: "tag warn", text: state === "new" ? "new" : "changed" }) : null),
         e.aliases.length ? el("div", { class: "aliases", text: "also: " + e.aliases.join(", ") }) : null,
         el("div", { class: "hexes", text: e.kind === "multi" ? "multi: the product's main colours" : e.prototypes.join(" ") })),
       el("div", { class: "actions" }, edit, del));
+    return row;
+  }
+
+  // rowIndex is the place of an entry or the open form in the list.
+  const rowIndex = (node) => Array.from(listBox.querySelectorAll(".entry, .edit")).indexOf(node);
+
+  // focusEntry puts the focus back in the list when a form closes or an
+  // entry goes: on the Edit button of the entry called name, else of the
+  // entry now at index at (or the last), else on the search box.
+  function focusEntry(name, at) {
+    const rows = Array.from(listBox.querySelectorAll(".entry"));
+    let row = name ? rows.find((r) => key(r.dataset.name) === key(name)) : null;
+    if (!row && at >= 0 && rows.length) row = rows[Math.min(at, rows.length - 1)];
+    const b = row && $(".actions button", row);
+    if (b && !b.disabled) b.focus();
+    else if (!textMode) search.focus();
   }
 
   function focusEdit() {
@@ -319,22 +364,36 @@
     done.addEventListener("click", async () => {
       if (!candidate) return;
       const text = candidate;
+      const named = value().name.trim();
+      const at = rowIndex(form);
       editing = null;
       await applyText(text);
-      flash((isNew ? "Added" : "Changed") + " “" + value().name.trim() + "”. " + (editable ? "Press Save to use it." : "Not saved: this page is read-only."), "ok");
+      flash((isNew ? "Added" : "Changed") + " “" + named + "”. " + (editable ? "Press Save to use it." : "Not saved: this page is read-only."), "ok");
+      focusEntry(named, at);
     });
-    cancel.addEventListener("click", () => { editing = null; renderAll(); });
+    // Closing the form puts the focus back where it was opened from.
+    cancel.addEventListener("click", () => {
+      const at = rowIndex(form);
+      editing = null;
+      renderAll();
+      if (isNew && !$("#add").disabled) $("#add").focus();
+      else focusEntry(isNew ? null : e.name, at);
+    });
     name.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && !done.disabled) done.click(); });
 
     const form = el("div", { class: "edit", "data-editing": isNew ? "" : e.name },
       el("h3", {}, isNew ? "New colour name " : "Edit “" + e.name + "” ", preview),
       el("div", { class: "grid" },
         el("label", { for: "edit-name", text: "Name" }), name,
-        el("label", { text: "Shades" }),
-        el("div", {}, shadeBox, addShade, el("label", { class: "check-multi" }, multi, "Multi: this name means the product's main colours (no shades)")),
+        el("span", { class: "group-label", id: "edit-shades-label", text: "Shades" }),
+        el("div", { role: "group", "aria-labelledby": "edit-shades-label" },
+          shadeBox, addShade, el("label", { class: "check-multi" }, multi, "Multi: this name means the product's main colours (no shades)")),
         el("label", { for: "edit-aliases", text: "Also known as" }), aliases),
       problems,
       el("div", { class: "buttons" }, done, cancel));
+    form.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && !ev.defaultPrevented) { ev.preventDefault(); cancel.click(); }
+    });
     setTimeout(changed, 0);
     return form;
   }
@@ -363,13 +422,14 @@
     else if (textArea.value !== draft.text) applyText(textArea.value);
     renderAll();
   }
-  $("#text-mode").addEventListener("click", () => setTextMode(!textMode));
+  $("#text-mode").addEventListener("click", () => { if (saved) setTextMode(!textMode); });
   const textChanged = debounce(() => { if (textMode) applyText(textArea.value); }, 300);
   textArea.addEventListener("input", textChanged);
 
-  search.addEventListener("input", debounce(() => renderList(changes()), 100));
-  $("#add").addEventListener("click", () => { editing = { line: 0 }; search.value = ""; renderAll(); focusEdit(); });
+  search.addEventListener("input", debounce(() => { if (saved) renderList(changes()); }, 100));
+  $("#add").addEventListener("click", () => { if (!saved) return; editing = { line: 0 }; search.value = ""; renderAll(); focusEdit(); });
   $("#discard").addEventListener("click", () => {
+    if (!saved) return;
     editing = null;
     setDraft(saved.text, { ok: true, problems: [], entries: saved.entries });
     flash("Your changes were discarded.", "ok");
@@ -425,7 +485,13 @@
       const reload = el("button", { type: "button", class: "btn", id: "reload", text: "Load their version (drops your changes)" });
       const mine = new Blob([draft.text], { type: "text/plain" });
       const dl = el("a", { class: "btn", href: URL.createObjectURL(mine), download: (saved.file || "colours.txt").replace(/(\.txt)?$/, ".mine.txt"), text: "Download your version" });
-      reload.addEventListener("click", async () => { editing = null; await load(); flash("Loaded the latest saved map. Make your change again and save.", "ok"); });
+      reload.addEventListener("click", async () => {
+        const err = await load();
+        if (err) { flash("Their version could not be loaded: " + err, "error"); return; }
+        editing = null;
+        renderAll();
+        flash("Loaded the latest saved map. Make your change again and save.", "ok");
+      });
       const m = $("#save-msg");
       m.hidden = false;
       m.className = "msg warn";
@@ -468,6 +534,7 @@
   let trySeq = 0;
 
   async function runTry() {
+    if (!draft) return; // the map is not loaded
     const st = $("#try-status");
     const f = tryPhoto;
     if (!f) { st.className = "status error"; st.textContent = "Choose a photo first."; return; }
@@ -511,5 +578,5 @@
 
   // On a narrow screen the try panel starts folded, above the list.
   if (window.matchMedia("(max-width: 900px)").matches) $("#try").open = false;
-  load();
+  start();
 })();

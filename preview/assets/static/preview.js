@@ -76,6 +76,16 @@
   function showError(msg) {
     status.className = "status error";
     status.textContent = msg;
+    stale(true);
+  }
+
+  // stale fades the last result and says it is out of date (after an
+  // error it no longer matches the form); a new result clears it.
+  function stale(on) {
+    $("#result").classList.toggle("stale", on);
+    $("#photos").classList.toggle("stale", on);
+    $("#stale").hidden = !on;
+    if (on) names.dots(null);
   }
 
   async function run(fromSubmit) {
@@ -103,6 +113,7 @@
     const size = d.size;
     $("#empty").hidden = true;
     $("#result").hidden = false;
+    stale(false);
     const src = "data:image/png;base64," + d.swatch;
     const sw1 = $("#sw1"), sw4 = $("#sw4");
     sw1.src = src; sw1.width = size; sw1.height = size;
