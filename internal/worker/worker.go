@@ -194,11 +194,12 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 	}
 	w.cfg.Queue = q
 
-	// The preview pages and API, on the worker's map and stores. A save
-	// from the editor is used at once; the file poll then reloads the
-	// same map.
+	// The preview pages and API, on the worker's stores. They read the
+	// colour-map file themselves, on every request whose file changed, so
+	// that a save never overwrites a hand edit the worker's poll has not
+	// seen yet; a save is used by the jobs at once (the poll then reloads
+	// the same map).
 	pv, err := preview.New(preview.Config{
-		Map:          w.cmap.Load,
 		ColormapFile: cfg.Colormap,
 		OnSave: func(m *colormap.Map) {
 			w.cmap.Store(m)

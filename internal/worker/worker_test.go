@@ -275,4 +275,21 @@ func TestPreviewMounted(t *testing.T) {
 	if resp := put("s3cret", etag, "Red: #0000AA\n"); resp.StatusCode != http.StatusPreconditionFailed {
 		t.Errorf("PUT with the old ETag: %s, want 412", resp.Status)
 	}
+
+	// A hand edit of the file, before the worker's poll has seen it, is
+	// not overwritten by a save made from the version before it.
+	resp, _ = get("/v1/colormap")
+	etag = resp.Header.Get("ETag")
+	hand := []byte("Red: #00FF00\nBlue: #000088\n")
+	later := time.Now().Add(2 * time.Second)
+	if err := os.WriteFile(mapFile, hand, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(mapFile, later, later) // a different modification time, however coarse the clock
+	if resp := put("s3cret", etag, "Red: #123456\nBlue: #0000FF\n"); resp.StatusCode != http.StatusPreconditionFailed {
+		t.Errorf("PUT over an unseen hand edit: %s, want 412", resp.Status)
+	}
+	if data, _ := os.ReadFile(mapFile); string(data) != string(hand) {
+		t.Errorf("the hand edit was overwritten: %q", data)
+	}
 }
