@@ -28,13 +28,15 @@ import (
 // Their certificate is made here and trusted through SSL_CERT_FILE, which
 // crypto/x509 reads once, on the first verification: so TestMain sets it
 // before any test runs.
-var (
-	testCert   tls.Certificate
-	publicAddr netip.Addr // a local address that is not private, if any
-)
+var testCert tls.Certificate
+
+// firstHop is the loopback address the redirecting server of
+// TestHostileURLs listens on, explicitly allowed (store.HTTPConfig.AllowAddrs)
+// as an internal image server would be; every other private address stays
+// refused.
+var firstHop = netip.MustParseAddr("127.0.0.2")
 
 func TestMain(m *testing.M) {
-	publicAddr = localPublicAddr()
 	dir, err := os.MkdirTemp("", "preview-certs")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -52,7 +54,7 @@ func TestMain(m *testing.M) {
 }
 
 // makeCert makes a self-signed certificate for localhost, 127.0.0.1 and
-// publicAddr, and writes it as the only trusted root.
+// firstHop, and writes it as the only trusted root.
 func makeCert(dir string) error {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -70,37 +72,13 @@ func makeCert(dir string) error {
 		DNSNames:              []string{"localhost"},
 		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
-	if publicAddr.IsValid() {
-		tmpl.IPAddresses = append(tmpl.IPAddresses, publicAddr.AsSlice())
-	}
+	tmpl.IPAddresses = append(tmpl.IPAddresses, firstHop.AsSlice())
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return err
 	}
 	testCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	return os.WriteFile(filepath.Join(dir, "ca.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-}
-
-// localPublicAddr is an IPv4 address of this machine outside the ranges
-// store.HTTP refuses (loopback, private, link-local, CGNAT, …).
-func localPublicAddr() netip.Addr {
-	addrs, _ := net.InterfaceAddrs()
-	cgnat := netip.MustParsePrefix("100.64.0.0/10")
-	for _, a := range addrs {
-		n, ok := a.(*net.IPNet)
-		if !ok {
-			continue
-		}
-		ip, ok := netip.AddrFromSlice(n.IP)
-		if !ok {
-			continue
-		}
-		ip = ip.Unmap()
-		if ip.Is4() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !cgnat.Contains(ip) {
-			return ip
-		}
-	}
-	return netip.Addr{}
 }
 
 // tlsServer starts an HTTPS server with the test certificate on addr.
@@ -134,27 +112,25 @@ func TestHostileURLs(t *testing.T) {
 	loopPort := loop.Listener.Addr().(*net.TCPAddr).Port
 
 	allow := []string{"127.0.0.1", "localhost", "169.254.169.254", "metadata.google.internal"}
-	var pub *httptest.Server
-	if publicAddr.IsValid() {
-		pub = tlsServer(t, net.JoinHostPort(publicAddr.String(), "0"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			switch r.URL.Path {
-			case "/photo.jpg":
-				w.Write(photo)
-			case "/to-loopback":
-				http.Redirect(w, r, fmt.Sprintf("https://127.0.0.1:%d/photo.jpg", loopPort), http.StatusFound)
-			case "/to-localhost":
-				http.Redirect(w, r, fmt.Sprintf("https://localhost:%d/photo.jpg", loopPort), http.StatusMovedPermanently)
-			case "/to-metadata":
-				http.Redirect(w, r, "https://169.254.169.254/latest/meta-data/", http.StatusFound)
-			case "/to-elsewhere":
-				http.Redirect(w, r, "https://not-allowed.example/photo.jpg", http.StatusFound)
-			default:
-				http.NotFound(w, r)
-			}
-		}))
-		allow = append(allow, publicAddr.String())
-	}
-	h, err := store.NewHTTP(store.HTTPConfig{AllowHosts: allow, Timeout: 5 * time.Second})
+	pub := tlsServer(t, net.JoinHostPort(firstHop.String(), "0"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/photo.jpg":
+			w.Write(photo)
+		case "/to-loopback":
+			http.Redirect(w, r, fmt.Sprintf("https://127.0.0.1:%d/photo.jpg", loopPort), http.StatusFound)
+		case "/to-localhost":
+			http.Redirect(w, r, fmt.Sprintf("https://localhost:%d/photo.jpg", loopPort), http.StatusMovedPermanently)
+		case "/to-metadata":
+			http.Redirect(w, r, "https://169.254.169.254/latest/meta-data/", http.StatusFound)
+		case "/to-elsewhere":
+			http.Redirect(w, r, "https://not-allowed.example/photo.jpg", http.StatusFound)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	allow = append(allow, firstHop.String())
+	h, err := store.NewHTTP(store.HTTPConfig{AllowHosts: allow, Timeout: 5 * time.Second,
+		AllowAddrs: []netip.Prefix{netip.PrefixFrom(firstHop, 32)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,9 +162,6 @@ func TestHostileURLs(t *testing.T) {
 	}
 
 	t.Run("redirects", func(t *testing.T) {
-		if pub == nil {
-			t.Skip("this machine has no non-private address to serve the first hop from")
-		}
 		base := "https://" + pub.Listener.Addr().String()
 		// The first hop works: the refusals below are the guard's.
 		if rec := postJSON(t, s, map[string]any{"image": base + "/photo.jpg", "colors": []string{"Red", "Blue"}}); rec.Code != 200 {

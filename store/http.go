@@ -26,6 +26,11 @@ type HTTPConfig struct {
 	// 169.254.169.254 metadata address), unique-local and unspecified
 	// addresses, and plain http. For tests and trusted networks only.
 	AllowPrivate bool
+	// AllowAddrs are addresses that may be connected to although private,
+	// loopback or link-local: an image server on an internal network.
+	// Every other private address stays refused, after redirects too, and
+	// the host still has to be on AllowHosts.
+	AllowAddrs []netip.Prefix
 	// Timeout bounds each Get, redirects and body included; 0 means 10s.
 	Timeout time.Duration
 	// MaxRedirects bounds the redirects followed; 0 means 3, negative
@@ -39,6 +44,11 @@ func (c HTTPConfig) Validate() error {
 		rest := strings.TrimPrefix(h, "*.")
 		if rest == "" || strings.ContainsAny(rest, "*/:@ ") {
 			return fmt.Errorf("store: allowed host %q: want a host name or *.domain", h)
+		}
+	}
+	for _, p := range c.AllowAddrs {
+		if !p.IsValid() {
+			return fmt.Errorf("store: allowed address prefix %v is not valid", p)
 		}
 	}
 	if c.Timeout < 0 {
@@ -55,6 +65,7 @@ func (c HTTPConfig) Validate() error {
 type HTTP struct {
 	allow        []string
 	allowPrivate bool
+	allowAddrs   []netip.Prefix
 	timeout      time.Duration
 	client       *http.Client
 	// exempt, for tests only, lets a dial to the given addresses through
@@ -67,7 +78,7 @@ func NewHTTP(cfg HTTPConfig) (*HTTP, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	h := &HTTP{allowPrivate: cfg.AllowPrivate, timeout: cfg.Timeout}
+	h := &HTTP{allowPrivate: cfg.AllowPrivate, allowAddrs: cfg.AllowAddrs, timeout: cfg.Timeout}
 	for _, a := range cfg.AllowHosts {
 		h.allow = append(h.allow, normHost(a))
 	}
@@ -126,10 +137,16 @@ func (h *HTTP) checkURL(u *url.URL) error {
 	return nil
 }
 
-// checkAddr refuses private addresses unless AllowPrivate.
+// checkAddr refuses private addresses unless AllowPrivate or AllowAddrs
+// allows them.
 func (h *HTTP) checkAddr(ap netip.AddrPort) error {
 	if h.allowPrivate || (h.exempt != nil && h.exempt(ap)) || !private(ap.Addr()) {
 		return nil
+	}
+	for _, p := range h.allowAddrs {
+		if p.Contains(ap.Addr().Unmap()) {
+			return nil
+		}
 	}
 	return fmt.Errorf("%w: address %s", ErrForbidden, ap.Addr())
 }

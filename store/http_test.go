@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -204,5 +205,41 @@ func TestPrivate(t *testing.T) {
 		if got := private(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("private(%s) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestHTTPAllowAddrs: an address in AllowAddrs may be connected to although
+// loopback; other loopback addresses stay refused.
+func TestHTTPAllowAddrs(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("photo")) }))
+	t.Cleanup(srv.Close)
+	get := func(allow []netip.Prefix, u string) error {
+		h := newHTTP(t, HTTPConfig{AllowHosts: []string{"127.0.0.1", "localhost"}, AllowAddrs: allow, Timeout: 5 * time.Second})
+		pool := x509.NewCertPool()
+		pool.AddCert(srv.Certificate())
+		h.client.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
+		got, err := h.Get(context.Background(), u, 100)
+		if err == nil && string(got) != "photo" {
+			t.Errorf("Get %s = %q", u, got)
+		}
+		return err
+	}
+	if err := get([]netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}, srv.URL+"/"); err != nil {
+		t.Errorf("allowed address: %v", err)
+	}
+	port := netip.MustParseAddrPort(srv.Listener.Addr().String()).Port()
+	for _, tc := range []struct {
+		allow string
+		url   string
+	}{
+		{"127.0.0.2/32", srv.URL + "/"},
+		{"127.0.0.2/32", fmt.Sprintf("https://localhost:%d/", port)},
+	} {
+		if err := get([]netip.Prefix{netip.MustParsePrefix(tc.allow)}, tc.url); !errors.Is(err, ErrForbidden) {
+			t.Errorf("AllowAddrs %s, Get %s: %v, want ErrForbidden", tc.allow, tc.url, err)
+		}
+	}
+	if _, err := NewHTTP(HTTPConfig{AllowAddrs: []netip.Prefix{{}}}); err == nil {
+		t.Error("an invalid prefix was accepted")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -56,6 +57,7 @@ func run(ctx context.Context, args []string) error {
 		httpAddr    = fs.String("http", ":8080", "address for /healthz, /readyz, /metrics and the preview pages (/, /colormap, /v1/...); empty: none")
 		adminToken  = fs.String("admin-token", "", "bearer token the colour-map editor needs to save to -colormap (prefer PALETTE_ADMIN_TOKEN: flags show in ps); empty: read-only")
 		allowHosts  = fs.String("allow-hosts", "", "hosts https:// images may come from, comma-separated (*.example.com allowed)")
+		allowAddrs  = fs.String("allow-addrs", "", "private addresses (CIDR, comma-separated, e.g. 10.1.2.0/24) an allowed host may resolve to: an internal image server; every other private, loopback or link-local address is refused")
 		localRoot   = fs.String("local-root", "", "directory that file:// references may use")
 		cache       = fs.String("cache-control", worker.DefaultCacheControl, "Cache-Control of written swatches")
 		size        = fs.Int("size", 40, "swatch size in pixels (8 to 1024)")
@@ -80,6 +82,14 @@ func run(ctx context.Context, args []string) error {
 	if *brokers == "" && !*dev {
 		return errors.New("-brokers (or PALETTE_BROKERS) is required; try -dev to run on an in-process broker")
 	}
+	var addrs []netip.Prefix
+	for _, a := range split(*allowAddrs) {
+		p, err := netip.ParsePrefix(a)
+		if err != nil {
+			return fmt.Errorf("-allow-addrs: %q is not an address range like 10.1.2.0/24", a)
+		}
+		addrs = append(addrs, p)
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	cfg := worker.Config{
 		Queue: queue.Config{
@@ -89,7 +99,7 @@ func run(ctx context.Context, args []string) error {
 		Concurrency:  *concurrency,
 		Output:       *output,
 		S3:           store.S3Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: *s3Endpoint != ""},
-		HTTP:         store.HTTPConfig{AllowHosts: split(*allowHosts)},
+		HTTP:         store.HTTPConfig{AllowHosts: split(*allowHosts), AllowAddrs: addrs},
 		LocalRoot:    *localRoot,
 		Colormap:     *colormapF,
 		CacheControl: *cache,
