@@ -56,14 +56,7 @@ func testConfig(brokers []string, group string) Config {
 
 func produceRaw(t *testing.T, brokers []string, msgs ...kafka.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: jobsTopic, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		t.Fatalf("produce: %v", err)
-	}
+	testinfra.Produce(t, brokers, jobsTopic, msgs...)
 }
 
 // endOffsets returns the log end offset of each partition of topic.

@@ -179,23 +179,50 @@ func EndOffsets(tb testing.TB, brokers []string, topic string, n int) map[int]in
 }
 
 // Committed returns group's committed offset on partitions 0..n-1 of
-// topic (-1: none).
+// topic (-1: none). A failing request is retried for up to 10 s, as the
+// first requests after a broker restart may go to a closed connection.
 func Committed(tb testing.TB, brokers []string, group, topic string, n int) map[int]int64 {
 	tb.Helper()
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
 	var parts []int
 	for p := range n {
 		parts = append(parts, p)
 	}
-	resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
-	if err != nil {
-		tb.Fatalf("offset fetch: %v", err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+		resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
+		if err == nil && resp.Error != nil {
+			err = resp.Error
+		}
+		if err == nil {
+			out := map[int]int64{}
+			for _, p := range resp.Topics[topic] {
+				if p.Error != nil {
+					tb.Fatalf("offset fetch %s/%d: %v", topic, p.Partition, p.Error)
+				}
+				out[p.Partition] = p.CommittedOffset
+			}
+			return out
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("offset fetch: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	out := map[int]int64{}
-	for _, p := range resp.Topics[topic] {
-		out[p.Partition] = p.CommittedOffset
+}
+
+// Produce writes msgs to topic, acknowledged by all in-sync replicas,
+// keyed partitioning as the workers' producers do (murmur2).
+func Produce(tb testing.TB, brokers []string, topic string, msgs ...kafka.Message) {
+	tb.Helper()
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		tb.Fatalf("produce: %v", err)
 	}
-	return out
 }
 
 // Sum adds up offsets.

@@ -235,14 +235,7 @@ func startKafka(t testing.TB) []string {
 
 func produceRawJobs(t testing.TB, brokers []string, msgs ...kafka.Message) {
 	t.Helper()
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: e2eJobs, Balancer: &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
-	defer w.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
-		t.Fatalf("produce: %v", err)
-	}
+	testinfra.Produce(t, brokers, e2eJobs, msgs...)
 }
 
 func enqueueJobs(t testing.TB, brokers []string, jobs []queue.Job) {

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/palette-dev/palette/queue"
@@ -139,7 +137,7 @@ func TestE2EBrokerRestart(t *testing.T) {
 	// The committed offsets were persisted: read right after the restart,
 	// they are at least those read before it (the worker only moves them on).
 	// (The first requests may hit connections pooled before the restart.)
-	committedAfter := committedAfterRestart(t, brokers, "restart")
+	committedAfter := groupCommitted(t, brokers, "restart")
 	for p := range e2eParts {
 		if committedAfter[p] < committedBefore[p] {
 			t.Errorf("partition %d: committed offset %d after the restart, %d before: commits were lost",
@@ -226,37 +224,4 @@ func TestE2EBrokerRestart(t *testing.T) {
 	}
 	t.Logf("%d jobs (%d after the restart), %d results, %d duplicates, in %v",
 		len(wl.good), after, len(results), dups, time.Since(start).Round(time.Millisecond))
-}
-
-// committedAfterRestart is groupCommitted, retried for a few seconds while
-// the request fails (on a connection to the closed broker).
-func committedAfterRestart(t *testing.T, brokers []string, group string) map[int]int64 {
-	t.Helper()
-	var parts []int
-	for p := range e2eParts {
-		parts = append(parts, p)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
-		resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{e2eJobs: parts}})
-		if err == nil && resp.Error != nil {
-			err = resp.Error
-		}
-		if err == nil {
-			out := map[int]int64{}
-			for _, p := range resp.Topics[e2eJobs] {
-				if p.Error != nil {
-					t.Fatalf("offset fetch %s/%d: %v", e2eJobs, p.Partition, p.Error)
-				}
-				out[p.Partition] = p.CommittedOffset
-			}
-			return out
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("offset fetch after the restart: %v", err)
-		}
-		t.Logf("offset fetch after the restart (retrying): %v", err)
-		time.Sleep(50 * time.Millisecond)
-	}
 }
