@@ -61,6 +61,46 @@ type Options struct {
 	Matcher *match.Matcher
 	// Limits bound the input of Process; nil means the defaults.
 	Limits *Limits
+	// UnknownNames says what a name that no tier of the colour map knows
+	// does: UnknownFlag (the default) gives it the product's main colour
+	// not taken by another name, flagged low_confidence with Via
+	// "unknown"; UnknownFail fails the job with an error wrapping
+	// colormap.ErrUnknownName that lists every such name.
+	UnknownNames UnknownNames
+}
+
+// UnknownNames is the policy for colour names no tier of the map knows.
+type UnknownNames int
+
+const (
+	// UnknownFlag makes a swatch anyway: the unknown name takes the
+	// product's main colour, and its pick is flagged.
+	UnknownFlag UnknownNames = iota
+	// UnknownFail fails the job (strict mode).
+	UnknownFail
+)
+
+// String returns "flag" or "fail", or "UnknownNames(N)".
+func (u UnknownNames) String() string {
+	switch u {
+	case UnknownFlag:
+		return "flag"
+	case UnknownFail:
+		return "fail"
+	}
+	return fmt.Sprintf("UnknownNames(%d)", int(u))
+}
+
+// ParseUnknownNames parses "flag" or "fail" (the flag value of the
+// commands).
+func ParseUnknownNames(s string) (UnknownNames, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "flag", "":
+		return UnknownFlag, nil
+	case "fail":
+		return UnknownFail, nil
+	}
+	return 0, fmt.Errorf("%w: unknown-names %q is neither \"flag\" nor \"fail\"", ErrOptions, s)
 }
 
 // Default option values.
@@ -97,6 +137,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("%w: AnalysisPixels %d is negative", ErrOptions, o.AnalysisPixels)
 	case o.Limits != nil && (o.Limits.MaxBytes < 0 || o.Limits.MaxPixels < 0):
 		return fmt.Errorf("%w: negative Limits", ErrOptions)
+	case o.UnknownNames != UnknownFlag && o.UnknownNames != UnknownFail:
+		return fmt.Errorf("%w: UnknownNames %d is neither UnknownFlag nor UnknownFail", ErrOptions, int(o.UnknownNames))
 	}
 	return nil
 }
@@ -145,10 +187,19 @@ type Pick struct {
 	Share         float64     `json:"share"`
 	Confidence    float64     `json:"confidence"`
 	LowConfidence bool        `json:"low_confidence"`
-	// Resolved is the map entry or composed name the name resolved to,
-	// and Via how ("exact", "alias", "modifier", "multi").
-	Resolved string `json:"resolved"`
-	Via      string `json:"via"`
+	// Resolved is the map entry, composed or vocabulary name the name
+	// resolved to ("" for an unknown name), and Via how: "exact", "alias",
+	// "modifier", "head", "vocabulary", "unknown" or "multi" (see
+	// colormap.Via). Dropped are the words of the name that were left out
+	// ("iron" of "Iron Grey"), Source the public list a vocabulary name
+	// comes from.
+	Resolved string   `json:"resolved"`
+	Via      string   `json:"via"`
+	Dropped  []string `json:"dropped,omitempty"`
+	Source   string   `json:"source,omitempty"`
+	// Prototypes are the shades the name resolved to (none for "multi"
+	// and "unknown"): what an editor would write into the colour map.
+	Prototypes []color.NRGBA `json:"-"`
 	// Index is the position of the name in the names given to Generate,
 	// Candidate the index of the chosen candidate, and Distances the
 	// standard ΔE2000 from the name to every candidate (nil for "Multi").
@@ -182,7 +233,7 @@ func Process(ctx context.Context, data []byte, names []string, opts *Options) (*
 		return nil, err
 	}
 	o := opts.get()
-	resolved, err := resolve(o.Map, names)
+	resolved, err := resolve(o.Map, names, o.UnknownNames)
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +254,7 @@ func ProcessReader(ctx context.Context, r io.Reader, names []string, opts *Optio
 		return nil, err
 	}
 	o := opts.get()
-	if _, err := resolve(o.Map, names); err != nil {
+	if _, err := resolve(o.Map, names, o.UnknownNames); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -229,7 +280,7 @@ func Generate(ctx context.Context, img image.Image, names []string, opts *Option
 	if b := img.Bounds(); int64(b.Dx())*int64(b.Dy()) > o.Limits.maxPixels() {
 		return nil, fmt.Errorf("%w: %d×%d, limit %d pixels", ErrTooManyPx, b.Dx(), b.Dy(), o.Limits.maxPixels())
 	}
-	resolved, err := resolve(o.Map, names)
+	resolved, err := resolve(o.Map, names, o.UnknownNames)
 	if err != nil {
 		return nil, err
 	}
@@ -270,27 +321,28 @@ type named struct {
 	index int
 }
 
-// resolve looks every name up in the map, reporting all unknown names at
-// once. Blank names are skipped.
-func resolve(m *colormap.Map, names []string) ([]named, error) {
+// resolve looks every name up in the map; a name that lists several
+// colours ("Navy & White") gives one named per colour. Blank names are
+// skipped. With UnknownFail, every name no tier knows is reported at once.
+func resolve(m *colormap.Map, names []string, policy UnknownNames) ([]named, error) {
 	var rs []named
 	var unknown []string
+	count := 0
 	for i, n := range names {
 		if strings.TrimSpace(n) == "" {
 			continue
 		}
-		if len(rs)+len(unknown) == MaxNames {
+		if count == MaxNames {
 			return nil, fmt.Errorf("%w: more than %d", ErrTooManyNames, MaxNames)
 		}
-		r, err := m.Resolve(n)
-		if err != nil {
-			if errors.Is(err, colormap.ErrUnknownName) {
+		count++
+		for _, r := range m.ResolveAll(n) {
+			if r.Via == colormap.Unknown && policy == UnknownFail {
 				unknown = append(unknown, quoteShort(n))
-				continue
+				break
 			}
-			return nil, err
+			rs = append(rs, named{r, i})
 		}
-		rs = append(rs, named{r, i})
 	}
 	switch {
 	case len(unknown) > 0:
@@ -361,8 +413,17 @@ func isBackground(count, inBg int) bool {
 	return float64(inBg) >= bgMajority*float64(count) && inBg > 0
 }
 
+// Trust in a name's source: the confidence of a pick is multiplied by it.
+// The curated map is the authority; a name found by dropping words or in a
+// public list is weaker evidence of what the catalog means.
+const (
+	headTrust       = 0.9
+	vocabularyTrust = 0.8
+)
+
 // pick matches the resolved names to the candidates; "Multi" names take the
-// product's main distinct colours.
+// product's main distinct colours, unknown names the main product colour
+// left over.
 func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []Pick {
 	mc := make([]match.Candidate, len(cands))
 	for i, c := range cands {
@@ -370,7 +431,7 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 	}
 	var names []match.Name
 	for _, r := range rs {
-		if r.Kind == colormap.Multi {
+		if r.Kind == colormap.Multi || r.Via == colormap.Unknown {
 			continue
 		}
 		n := match.Name{Name: r.Query}
@@ -380,11 +441,16 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 		names = append(names, n)
 	}
 	matched := m.Match(names, mc)
+	taken := map[int]bool{}
+	for _, p := range matched {
+		taken[p.Candidate] = true
+	}
 
 	var picks []Pick
 	next := 0
 	for _, r := range rs {
-		if r.Kind == colormap.Multi {
+		switch {
+		case r.Kind == colormap.Multi:
 			chosen := multi(mc)
 			// Confidence: how much of the product the chosen colours
 			// cover, full from half of it.
@@ -403,19 +469,68 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 				})
 			}
 			continue
+		case r.Via == colormap.Unknown:
+			j := leftover(mc, taken)
+			taken[j] = true
+			picks = append(picks, Pick{
+				Name: r.Query, Color: cands[j].Color, Hex: cands[j].Hex,
+				Share: cands[j].Share, LowConfidence: true,
+				Via: r.Via.String(), Index: r.index, Candidate: j,
+			})
+			continue
 		}
 		p := matched[next]
 		next++
 		c := cands[p.Candidate]
+		conf := p.Confidence
+		switch r.Via {
+		case colormap.Head:
+			conf = round(conf*headTrust, 3)
+		case colormap.Vocabulary:
+			conf = round(conf*vocabularyTrust, 3)
+		}
 		picks = append(picks, Pick{
 			Name: r.Query, Color: c.Color, Hex: c.Hex,
 			DeltaE: round(p.DeltaE, 2), Share: c.Share,
-			Confidence: p.Confidence, LowConfidence: p.LowConfidence,
-			Resolved: r.Name, Via: r.Via.String(), Index: r.index, Candidate: p.Candidate,
+			Confidence: conf, LowConfidence: p.LowConfidence,
+			Resolved: r.Name, Via: r.Via.String(), Dropped: r.Dropped, Source: r.Source,
+			Prototypes: r.Shades, Index: r.index, Candidate: p.Candidate,
 			Distances: p.Distances,
 		})
 	}
 	return picks
+}
+
+// leftover chooses the colour for a name no tier knows: the product's
+// largest colour that no other name took and that is distinct from those
+// (as for "Multi": at least multiMinShare of the product, not skin-like,
+// ΔE2000 multiDistinct from every taken colour); failing that the
+// product's main colour. A photo that is all background gives its first
+// candidate.
+func leftover(cands []match.Candidate, taken map[int]bool) int {
+	main := -1
+	for j, c := range cands {
+		if c.Background {
+			continue
+		}
+		if main < 0 {
+			main = j
+		}
+		if taken[j] || c.Share < multiMinShare || skinLike(c.Lab) {
+			continue
+		}
+		distinct := true
+		for k := range taken {
+			if match.CIEDE2000(cands[k].Lab, c.Lab) < multiDistinct {
+				distinct = false
+				break
+			}
+		}
+		if distinct {
+			return j
+		}
+	}
+	return max(main, 0)
 }
 
 // multi chooses the product's main distinct colours: by share, skipping

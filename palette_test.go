@@ -139,7 +139,8 @@ func TestGenerateErrors(t *testing.T) {
 	}{
 		{"no names", ok, nil, nil, ErrNoNames, ""},
 		{"blank names", ok, []string{" ", ""}, nil, ErrNoNames, ""},
-		{"unknown name", ok, []string{"Red", "Blorange", "Zzz"}, nil, colormap.ErrUnknownName, `"Blorange", "Zzz"`},
+		{"unknown name, strict", ok, []string{"Red", "Blorange", "Zzz"}, &Options{UnknownNames: UnknownFail}, colormap.ErrUnknownName, `"Blorange", "Zzz"`},
+		{"bad unknown-names policy", ok, []string{"Red"}, &Options{UnknownNames: 7}, ErrOptions, "UnknownNames"},
 		{"transparent image", clear, []string{"Red"}, nil, ErrNoOpaque, ""},
 		{"size too small", ok, []string{"Red"}, &Options{Size: 4}, ErrOptions, "Size"},
 		{"too many colours", ok, []string{"Red"}, &Options{Colors: 300}, ErrOptions, "Colors"},
@@ -313,9 +314,41 @@ func TestGenerateLimits(t *testing.T) {
 		t.Errorf("%d names: err = %v", len(names), err)
 	}
 	long := strings.Repeat("Blorange ", 1000)
-	_, err := Generate(context.Background(), img, []string{long}, nil)
+	_, err := Generate(context.Background(), img, []string{long}, &Options{UnknownNames: UnknownFail})
 	if !errors.Is(err, colormap.ErrUnknownName) || len(err.Error()) > 200 {
 		t.Errorf("a long unknown name: err = %.300v", err)
+	}
+}
+
+// An unknown name gets the product's main colour that no other name took,
+// flagged, in its place among the names; the other picks are as without it.
+func TestGenerateUnknownName(t *testing.T) {
+	img := scene(60, 60, white, image.Rect(10, 10, 30, 50), red, image.Rect(30, 10, 50, 50), navy)
+	res, err := Generate(context.Background(), img, []string{"Red", "Blorptastic"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Picks) != 2 {
+		t.Fatalf("picks %+v", res.Picks)
+	}
+	u := res.Picks[1]
+	if u.Name != "Blorptastic" || u.Via != "unknown" || !u.LowConfidence || u.Confidence != 0 || u.Hex != Hex(navy) || u.Index != 1 {
+		t.Errorf("unknown pick %+v, want navy (the colour Red left), flagged", u)
+	}
+	alone, err := Generate(context.Background(), img, []string{"Blorptastic"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := alone.Picks[0]; p.Via != "unknown" || p.Candidate != 0 || p.Hex == Hex(white) {
+		t.Errorf("alone: %+v, want the main product colour", p)
+	}
+	// Names that list colours give a pick per colour, under the name given.
+	both, err := Generate(context.Background(), img, []string{"Navy & Red"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(both.Picks) != 2 || both.Picks[0].Hex != Hex(navy) || both.Picks[1].Hex != Hex(red) || both.Picks[0].Name != "Navy & Red" {
+		t.Errorf("Navy & Red: %+v", both.Picks)
 	}
 }
 

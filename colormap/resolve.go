@@ -27,20 +27,26 @@ const (
 	// DarkAmount is how far "Dark X" (also "Dk X") moves lightness towards
 	// black: 0.3 turns L 0.5 into 0.35.
 	DarkAmount = 0.3
-	// PaleAmount is how far "Pale X" (also "Pastel X") moves lightness
-	// towards white; PaleChroma multiplies its chroma.
+	// PaleAmount is how far "Pale X" (also "Pastel X", "Ice X", "Icy X")
+	// moves lightness towards white; PaleChroma multiplies its chroma.
 	PaleAmount = 0.25
 	PaleChroma = 0.6
-	// DeepAmount is how far "Deep X" moves lightness towards black;
-	// DeepChroma multiplies its chroma ("deep" is darker and richer).
+	// DeepAmount is how far "Deep X" (also "Rich X") moves lightness
+	// towards black; DeepChroma multiplies its chroma ("deep" is darker and
+	// richer).
 	DeepAmount = 0.15
 	DeepChroma = 1.2
 	// BrightChroma multiplies the chroma of "Bright X" (also "Vivid X",
-	// "Neon X"); lightness is kept.
+	// "Neon X", "Electric X", "Fluo X"); lightness is kept.
 	BrightChroma = 1.3
 	// MutedChroma multiplies the chroma of "Muted X" (also "Dusty X");
 	// lightness is kept. "Medium X" and "Mid X" are X unchanged.
 	MutedChroma = 0.6
+	// SoftAmount is how far "Soft X" moves lightness towards white;
+	// SoftChroma multiplies its chroma: softer than the colour, less so
+	// than "Pale X".
+	SoftAmount = 0.15
+	SoftChroma = 0.75
 	// IshBlend is how far "Xish Y" ("Greenish Khaki", "Bluish Grey",
 	// "Reddish Brown", also written "X-ish Y") moves each shade of Y,
 	// along a straight line in OKLab, towards the shade of X nearest to it
@@ -68,9 +74,21 @@ const (
 	Alias
 	// Modifier means composed from other names ("Light X", "Xish Y", "X Y").
 	Modifier
+	// Head means words the map does not know were dropped around colour
+	// words it does know ("Iron Grey" is Grey, "Navy Heather" a heathered
+	// Navy); see [Resolved.Dropped].
+	Head
+	// Vocabulary means found in the open vocabulary of public colour-name
+	// lists behind the map ("Oatmeal", "Periwinkle"); see [Resolved.Source].
+	// It is a weaker source than the map.
+	Vocabulary
+	// Unknown means no tier knows the name; only [Map.ResolveAll] returns
+	// it, with no shades.
+	Unknown
 )
 
-// String returns "exact", "alias" or "modifier", or "Via(N)".
+// String returns "exact", "alias", "modifier", "head", "vocabulary" or
+// "unknown", or "Via(N)".
 func (v Via) String() string {
 	switch v {
 	case Exact:
@@ -79,6 +97,12 @@ func (v Via) String() string {
 		return "alias"
 	case Modifier:
 		return "modifier"
+	case Head:
+		return "head"
+	case Vocabulary:
+		return "vocabulary"
+	case Unknown:
+		return "unknown"
 	}
 	return fmt.Sprintf("Via(%d)", int(v))
 }
@@ -96,41 +120,146 @@ type Resolved struct {
 	Kind Kind
 	// Via says how the name was found.
 	Via Via
+	// Dropped are the words of the name that were left out (Via Head, or
+	// a partial Vocabulary match), e.g. ["iron"] for "Iron Grey".
+	Dropped []string
+	// Source is the list a Vocabulary name comes from ("xkcd",
+	// "iscc-nbs", "color-name-list").
+	Source string
 }
 
-// Resolve returns the prototype shades for a catalog colour name: the entry
-// with that name or alias (after [Normalize], spaces ignored); else the
-// name without a trailing "color"/"colored" word; else a composition of
-// entries as described in the package documentation (only for names of at
-// most 8 words). Exact entries always win over compositions. If nothing
-// fits, the error wraps [ErrUnknownName] and quotes name.
+// Resolve returns the prototype shades for one catalog colour name. The
+// tiers, first hit wins ([Resolved.Via] says which):
+//
+//  1. exact and alias: the entry with that name or alias (after
+//     [Normalize], spaces ignored);
+//  2. modifier: a composition of entries as described in the package
+//     documentation (names of at most 8 words), also after dropping a
+//     trailing "color"/"colored" word;
+//  3. head: unknown words around known colour words are dropped, finish
+//     words such as "Heather" or "Washed" shift the shades;
+//  4. vocabulary: the open vocabulary of public colour-name lists.
+//
+// Before tiers 2 to 4 the name is cleaned: "Blue (Light)" reads "Light
+// Blue", stray punctuation, words with digits ("Red 040") and trailing sizes
+// ("Red XL") are dropped. Exact entries always win. A name that lists
+// several colours ("Navy & White") is an error here; [Map.ResolveAll]
+// splits it. If no tier knows the name the error wraps [ErrUnknownName] and
+// quotes name.
 func (m *Map) Resolve(name string) (Resolved, error) {
-	r, ok := m.resolve(Normalize(name), MaxModifiers)
-	if !ok {
+	rs := m.ResolveAll(name)
+	switch {
+	case len(rs) > 1:
+		return Resolved{}, fmt.Errorf("%w %q: it names %d colours", ErrUnknownName, name, len(rs))
+	case len(rs) == 0 || rs[0].Via == Unknown:
 		return Resolved{}, fmt.Errorf("%w %q", ErrUnknownName, name)
 	}
-	r.Query = name
-	return r, nil
+	return rs[0], nil
+}
+
+// MaxParts is the most colours [Map.ResolveAll] reads from one name.
+const MaxParts = 4
+
+// ResolveAll resolves a catalog colour name that may list several colours
+// ("Navy & White", "Black/White", "Red and Black", "Red + Blue") into one
+// Resolved per colour, in order, each resolved as [Map.Resolve] does; a name
+// of one colour gives one. A name the map has as written is never split
+// ("Salt & Pepper" once ops add it), nor is one of more than [MaxParts]
+// parts; when a part is unknown and the whole name is in the open
+// vocabulary as written, the whole is used. ResolveAll does not fail: a part
+// no tier knows has Via [Unknown] and no shades. Every Resolved has Query
+// set to name. A blank name gives none.
+func (m *Map) ResolveAll(name string) []Resolved {
+	if strings.TrimSpace(name) == "" {
+		return nil
+	}
+	set := func(rs []Resolved) []Resolved {
+		for i := range rs {
+			rs[i].Query = name
+		}
+		return rs
+	}
+	if _, ok := m.find(Normalize(name)); ok {
+		r, _ := m.resolve(Normalize(name), 0)
+		return set([]Resolved{r})
+	}
+	if parts := splitList(name); len(parts) > 1 && len(parts) <= MaxParts {
+		rs := make([]Resolved, len(parts))
+		all := true
+		for i, p := range parts {
+			r, ok := m.resolveOne(p)
+			if !ok {
+				r, all = Resolved{Via: Unknown}, false
+			}
+			rs[i] = r
+		}
+		if !all {
+			if r, ok := m.vocabulary(name, nil); ok && len(r.Dropped) == 0 {
+				return set([]Resolved{r})
+			}
+		}
+		return set(rs)
+	}
+	r, ok := m.resolveOne(name)
+	if !ok {
+		r = Resolved{Via: Unknown}
+	}
+	return set([]Resolved{r})
+}
+
+// maxNameBytes bounds the names the tiers after the map work on; a longer
+// name resolves only exactly.
+const maxNameBytes = 200
+
+// resolveOne resolves a name of one colour through the tiers of Resolve.
+func (m *Map) resolveOne(name string) (Resolved, bool) {
+	n := Normalize(name)
+	if r, ok := m.resolve(n, MaxModifiers); ok {
+		return r, true
+	}
+	if len(name) > maxNameBytes {
+		return Resolved{}, false
+	}
+	clean := cleanName(name)
+	if clean != n {
+		if r, ok := m.resolve(clean, MaxModifiers); ok {
+			return r, true
+		}
+	}
+	words := strings.Fields(clean)
+	if len(words) == 0 || len(words) > maxWords {
+		return Resolved{}, false
+	}
+	if r, ok := m.head(words); ok {
+		return r, true
+	}
+	return m.vocabulary(name, words)
 }
 
 // modifier changes one shade in OKLab.
 type modifier func(oklab) oklab
 
 var modifiers = map[string]modifier{
-	"light":  adjust(1, LightAmount, 1),
-	"lt":     adjust(1, LightAmount, 1),
-	"pale":   adjust(1, PaleAmount, PaleChroma),
-	"pastel": adjust(1, PaleAmount, PaleChroma),
-	"dark":   adjust(0, DarkAmount, 1),
-	"dk":     adjust(0, DarkAmount, 1),
-	"deep":   adjust(0, DeepAmount, DeepChroma),
-	"bright": adjust(0, 0, BrightChroma),
-	"vivid":  adjust(0, 0, BrightChroma),
-	"neon":   adjust(0, 0, BrightChroma),
-	"muted":  adjust(0, 0, MutedChroma),
-	"dusty":  adjust(0, 0, MutedChroma),
-	"medium": adjust(0, 0, 1),
-	"mid":    adjust(0, 0, 1),
+	"light":    adjust(1, LightAmount, 1),
+	"lt":       adjust(1, LightAmount, 1),
+	"pale":     adjust(1, PaleAmount, PaleChroma),
+	"pastel":   adjust(1, PaleAmount, PaleChroma),
+	"dark":     adjust(0, DarkAmount, 1),
+	"dk":       adjust(0, DarkAmount, 1),
+	"deep":     adjust(0, DeepAmount, DeepChroma),
+	"bright":   adjust(0, 0, BrightChroma),
+	"vivid":    adjust(0, 0, BrightChroma),
+	"neon":     adjust(0, 0, BrightChroma),
+	"electric": adjust(0, 0, BrightChroma),
+	"fluo":     adjust(0, 0, BrightChroma),
+	"rich":     adjust(0, DeepAmount, DeepChroma),
+	"soft":     adjust(1, SoftAmount, SoftChroma),
+	"ice":      adjust(1, PaleAmount, PaleChroma),
+	"icy":      adjust(1, PaleAmount, PaleChroma),
+	"muted":    adjust(0, 0, MutedChroma),
+	"dusty":    adjust(0, 0, MutedChroma),
+	"medium":   adjust(0, 0, 1),
+	"mid":      adjust(0, 0, 1),
 }
 
 // adjust returns a modifier that moves lightness the fraction amount of the

@@ -228,9 +228,9 @@ func nearest(c color.NRGBA, cs []color.NRGBA) color.NRGBA {
 func TestResolveUnknown(t *testing.T) {
 	m := smallMap(t)
 	for _, q := range []string{
-		"", "   ", "Foo", "Light Foo", "Foo Blue Bar", "Fooish Blue", "Greenish Foo",
+		"", "   ", "Foo", "Light Foo", "Greenish Foo",
 		"Light Dark Pale Blue", // three steps: over MaxModifiers
-		"Light", "ish", "Greenish", "Grey|Pink", "Colour",
+		"Light", "ish", "Greenish", "Colour", "Heather", "Washed", "Dark Wash", "040",
 	} {
 		_, err := m.Resolve(q)
 		if !errors.Is(err, ErrUnknownName) {
@@ -241,6 +241,10 @@ func TestResolveUnknown(t *testing.T) {
 			t.Errorf("Resolve(%q) error = %q, want %q", q, err, want)
 		}
 	}
+	// A list of colours is not one colour: ResolveAll splits it.
+	if _, err := m.Resolve("Grey|Pink"); !errors.Is(err, ErrUnknownName) || !strings.Contains(err.Error(), "names 2 colours") {
+		t.Errorf("Resolve(Grey|Pink) error = %v", err)
+	}
 	var nilMap *Map
 	if _, err := nilMap.Resolve("Blue"); !errors.Is(err, ErrUnknownName) {
 		t.Errorf("nil map: %v", err)
@@ -248,7 +252,8 @@ func TestResolveUnknown(t *testing.T) {
 }
 
 func TestViaKindString(t *testing.T) {
-	for v, want := range map[Via]string{Exact: "exact", Alias: "alias", Modifier: "modifier", Via(9): "Via(9)"} {
+	for v, want := range map[Via]string{Exact: "exact", Alias: "alias", Modifier: "modifier", Head: "head",
+		Vocabulary: "vocabulary", Unknown: "unknown", Via(9): "Via(9)"} {
 		if v.String() != want {
 			t.Errorf("%d.String() = %q", int(v), v.String())
 		}

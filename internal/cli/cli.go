@@ -94,6 +94,7 @@ type common struct {
 	size     int
 	colormap string
 	metric   string
+	unknown  string
 }
 
 // metrics are the ΔE metrics -metric can choose.
@@ -117,6 +118,7 @@ func (c *common) registerMap(fs *flag.FlagSet) {
 	}
 	fs.StringVar(&c.colormap, "colormap", "", "colour-map file (default: the embedded map)")
 	fs.StringVar(&c.metric, "metric", "ciede2000-textile", "ΔE metric for choosing colours: ciede2000-textile (kL=2), ciede2000, cie94 or cie76; reported ΔE is always CIEDE2000")
+	fs.StringVar(&c.unknown, "unknown-names", "flag", `a colour name no tier of the map knows: "flag" gives it the product's main colour, flagged low_confidence; "fail" fails the image`)
 }
 
 func (c *common) options() (*palette.Options, error) {
@@ -129,6 +131,11 @@ func (c *common) options() (*palette.Options, error) {
 		return nil, fmt.Errorf("-metric %q: want ciede2000-textile, ciede2000, cie94 or cie76", c.metric)
 	}
 	o.Matcher = &match.Matcher{Metric: metric}
+	u, err := palette.ParseUnknownNames(c.unknown)
+	if err != nil {
+		return nil, fmt.Errorf("-unknown-names %q: want flag or fail", c.unknown)
+	}
+	o.UnknownNames = u
 	if c.colormap != "" {
 		m, err := colormap.Load(c.colormap)
 		if err != nil {
@@ -430,6 +437,14 @@ func process(ctx context.Context, jobs []job, opts *palette.Options, n int, json
 			status = ExitFailed
 			failed++
 		}
+		for _, p := range o.Colors {
+			if p.Via == "unknown" {
+				if bar != nil {
+					bar.Clear()
+				}
+				fmt.Fprintf(env.Stderr, "palettecli: %s: unknown colour name %q: the swatch uses the product's main colour for it (low_confidence); add it to the colour map, or -unknown-names=fail to fail instead\n", o.Image, p.Name)
+			}
+		}
 		if jsonOut {
 			if o.Colors == nil {
 				o.Colors = []palette.Pick{}
@@ -467,8 +482,13 @@ func describe(picks []palette.Pick) string {
 	parts := make([]string, len(picks))
 	for i, p := range picks {
 		s := fmt.Sprintf("%s %s (ΔE %.1f)", p.Name, p.Hex, p.DeltaE)
-		if p.Via == "multi" {
+		switch p.Via {
+		case "multi":
 			s = fmt.Sprintf("%s %s (%.0f%%)", p.Name, p.Hex, 100*p.Share)
+		case "unknown":
+			s = fmt.Sprintf("%s %s (unknown name: the main colour)", p.Name, p.Hex)
+		case "head", "vocabulary":
+			s = fmt.Sprintf("%s %s (as %s, ΔE %.1f)", p.Name, p.Hex, p.Resolved, p.DeltaE)
 		}
 		if p.LowConfidence {
 			s += " LOW CONFIDENCE"

@@ -190,10 +190,33 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestUnknownColourName(t *testing.T) {
-	code, stdout, _ := run(t, "-colors", "Red,Blorange", "-json", "-o", filepath.Join(t.TempDir(), "x.png"), filepath.Join(images, "myntra_14064.jpg"))
+	// By default an unknown name still gets a swatch, flagged, in order.
+	out := filepath.Join(t.TempDir(), "x.png")
+	code, stdout, stderr := run(t, "-colors", "Red|Blorange|Blue", "-json", "-o", out, filepath.Join(images, "myntra_14064.jpg"))
 	outs := decodeLines(t, stdout)
+	if code != ExitOK || len(outs) != 1 || outs[0].Error != "" || len(outs[0].Colors) != 3 {
+		t.Fatalf("exit %d, %+v", code, outs)
+	}
+	for i, want := range []string{"Red", "Blorange", "Blue"} {
+		p := outs[0].Colors[i]
+		if p.Name != want || (want == "Blorange") != (p.Via == "unknown" && p.LowConfidence) {
+			t.Errorf("pick %d = %+v", i, p)
+		}
+	}
+	if !strings.Contains(stderr, `unknown colour name "Blorange"`) {
+		t.Errorf("stderr lacks the unknown name: %s", stderr)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Error(err)
+	}
+	// Strict mode fails the image and names it.
+	code, stdout, _ = run(t, "-unknown-names=fail", "-colors", "Red,Blorange", "-json", "-o", filepath.Join(t.TempDir(), "x.png"), filepath.Join(images, "myntra_14064.jpg"))
+	outs = decodeLines(t, stdout)
 	if code != ExitFailed || len(outs) != 1 || !strings.Contains(outs[0].Error, `"Blorange"`) {
-		t.Errorf("exit %d, %+v", code, outs)
+		t.Errorf("strict: exit %d, %+v", code, outs)
+	}
+	if code, _, stderr := run(t, "-unknown-names=maybe", "-colors", "Red", filepath.Join(images, "myntra_14064.jpg")); code != ExitUsage || !strings.Contains(stderr, "want flag or fail") {
+		t.Errorf("bad -unknown-names: exit %d, %s", code, stderr)
 	}
 }
 

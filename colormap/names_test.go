@@ -1,0 +1,279 @@
+package colormap
+
+import (
+	"image/color"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// withVocabulary replaces the open vocabulary for one test.
+func withVocabulary(t *testing.T, entries map[string]vocabEntry) {
+	t.Helper()
+	old := vocabLookup
+	vocabLookup = func(k string) (vocabEntry, bool) {
+		e, ok := entries[k]
+		return e, ok
+	}
+	t.Cleanup(func() { vocabLookup = old })
+}
+
+var oatmeal = color.NRGBA{R: 0xD9, G: 0xCB, B: 0xB1, A: 255}
+
+func fakeVocabulary(t *testing.T) {
+	withVocabulary(t, map[string]vocabEntry{
+		"oatmeal":       {name: "Oatmeal", shades: []color.NRGBA{oatmeal}, source: "xkcd"},
+		"navy":          {name: "Navy", shades: []color.NRGBA{{R: 0, G: 0, B: 0x80, A: 255}}, source: "color-name-list"},
+		"storm":         {name: "Storm", shades: []color.NRGBA{{R: 0x44, G: 0x4C, B: 0x55, A: 255}}, source: "color-name-list"},
+		"18thcentury":   {name: "18th Century", shades: []color.NRGBA{{R: 1, G: 2, B: 3, A: 255}}, source: "color-name-list"},
+		"saltandpepper": {name: "Salt and Pepper", shades: []color.NRGBA{{R: 0x80, G: 0x80, B: 0x80, A: 255}}, source: "color-name-list"},
+	})
+}
+
+func TestResolveHead(t *testing.T) {
+	m := smallMap(t)
+	tests := []struct {
+		q, name string
+		dropped []string
+	}{
+		{"Iron Grey", "Grey", []string{"iron"}},
+		{"Storm Cloud Navy", "Navy Blue", []string{"storm", "cloud"}},
+		{"Foo Blue Bar", "Blue", []string{"foo", "bar"}},
+		{"Fooish Blue", "Blue", []string{"fooish"}},
+		{"Light Storm Blue", "Light Blue", []string{"storm"}}, // what is left is composed
+		{"Midnight Navy Blue", "Navy Blue", []string{"midnight"}},
+		{"Sport Light Grey", "Light Grey", []string{"sport"}}, // the longest entry
+	}
+	for _, tt := range tests {
+		r := mustResolve(t, m, tt.q)
+		if r.Via != Head || r.Name != tt.name || !slices.Equal(r.Dropped, tt.dropped) || r.Query != tt.q {
+			t.Errorf("Resolve(%q) = %q via %v dropped %q, want %q via head dropped %q", tt.q, r.Name, r.Via, r.Dropped, tt.name, tt.dropped)
+		}
+	}
+	// Two known colours around an unknown word: the known words are
+	// composed as a whole ("Red Storm Yellow" is "Red Yellow").
+	r := mustResolve(t, m, "Red Storm Yellow")
+	if r.Via != Head || r.Name != "Red Yellow" {
+		t.Errorf("Red Storm Yellow = %q via %v", r.Name, r.Via)
+	}
+	// Head shades are the known colour's.
+	g := mustResolve(t, m, "Grey")
+	if r := mustResolve(t, m, "Iron Grey"); !reflect.DeepEqual(r.Shades, g.Shades) {
+		t.Errorf("Iron Grey shades %v, want Grey's %v", r.Shades, g.Shades)
+	}
+}
+
+func TestResolveFinishes(t *testing.T) {
+	m := smallMap(t)
+	navy := mustResolve(t, m, "Navy")
+	for _, q := range []string{"Navy Heather", "Heather Navy", "Navy Melange", "Navy Marl", "Navy (Heather)", "Navy Tri-Blend"} {
+		r := mustResolve(t, m, q)
+		if r.Via != Head || !strings.HasSuffix(r.Name, "Navy Blue") || len(r.Dropped) != 0 {
+			t.Errorf("%q = %q via %v dropped %q", q, r.Name, r.Via, r.Dropped)
+			continue
+		}
+		// A heather is lighter and greyer than the dye.
+		if meanL(r.Shades) <= meanL(navy.Shades)+3 {
+			t.Errorf("%q L* %.1f not lighter than Navy's %.1f", q, meanL(r.Shades), meanL(navy.Shades))
+		}
+		for i := range r.Shades {
+			if chroma(r.Shades[i]) >= chroma(navy.Shades[i]) {
+				t.Errorf("%q shade %d chroma %.1f not below Navy's %.1f", q, i, chroma(r.Shades[i]), chroma(navy.Shades[i]))
+			}
+		}
+	}
+	red := mustResolve(t, m, "Red")
+	for _, q := range []string{"Washed Red", "Vintage Red", "Red Acid Wash", "Garment-Dyed Red", "Faded Red"} {
+		r := mustResolve(t, m, q)
+		if r.Via != Head || meanL(r.Shades) <= meanL(red.Shades) {
+			t.Errorf("%q = %q via %v, L* %.1f, Red's %.1f", q, r.Name, r.Via, meanL(r.Shades), meanL(red.Shades))
+		}
+	}
+	// Words that say nothing about the shade are dropped without a shift.
+	for _, q := range []string{"True Navy", "Solid Red", "Classic Navy Blue"} {
+		r := mustResolve(t, m, q)
+		want := mustResolve(t, m, strings.Fields(q)[1])
+		if r.Via != Head || r.Name != want.Name || !reflect.DeepEqual(r.Shades, want.Shades) {
+			t.Errorf("%q = %q via %v %v, want %q's shades", q, r.Name, r.Via, r.Shades, want.Name)
+		}
+	}
+}
+
+func TestResolveForms(t *testing.T) {
+	m := smallMap(t)
+	tests := []struct{ q, same string }{
+		{"Blue (Light)", "Light Blue"},
+		{"Blue [light]", "Light Blue"},
+		{"Light-Blue", "Light Blue"},
+		{"LIGHT_BLUE", "Light Blue"},
+		{"  *Navy*!! ", "Navy"},
+		{`"Red"`, "Red"},
+		{"Red 040", "Red"},
+		{"Red #040", "Red"},
+		{"Navy Blue - 2XL", "Navy Blue"},
+		{"Red XL", "Red"},
+		{"Red (S)", "Red"},
+		{"Khaki C12", "Khaki"},
+		{"Grey (Heather)", "Heather Grey"},
+	}
+	for _, tt := range tests {
+		got, want := mustResolve(t, m, tt.q), mustResolve(t, m, tt.same)
+		if got.Name != want.Name || !reflect.DeepEqual(got.Shades, want.Shades) {
+			t.Errorf("Resolve(%q) = %q %v, want %q %v", tt.q, got.Name, got.Shades, want.Name, want.Shades)
+		}
+	}
+	// A name that is only a code or a size is not a colour.
+	for _, q := range []string{"040", "XL", "()", "!!"} {
+		if rs := m.ResolveAll(q); len(rs) != 1 || rs[0].Via != Unknown {
+			t.Errorf("ResolveAll(%q) = %+v, want one unknown", q, rs)
+		}
+	}
+}
+
+func TestResolveAll(t *testing.T) {
+	m := smallMap(t)
+	names := func(rs []Resolved) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Via.String()+":"+r.Name)
+		}
+		return out
+	}
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"Navy & Red", []string{"alias:Navy Blue", "exact:Red"}},
+		{"Red and Blue", []string{"exact:Red", "exact:Blue"}},
+		{"Red/Blue", []string{"exact:Red", "exact:Blue"}},
+		{"Red + Light Grey", []string{"exact:Red", "exact:Light Grey"}},
+		{"Navy with Red", []string{"alias:Navy Blue", "exact:Red"}},
+		{"Grey|Blorptastic|Red", []string{"exact:Grey", "unknown:", "exact:Red"}},
+		{"Blue (Light) / Iron Grey", []string{"modifier:Light Blue", "head:Grey"}},
+		{"Blorptastic", []string{"unknown:"}},
+		{"Red/Blue/Grey/Green/Khaki", []string{"unknown:"}}, // more than MaxParts
+		{"   ", nil},
+	}
+	for _, tt := range tests {
+		rs := m.ResolveAll(tt.q)
+		if got := names(rs); !slices.Equal(got, tt.want) {
+			t.Errorf("ResolveAll(%q) = %q, want %q", tt.q, got, tt.want)
+		}
+		for _, r := range rs {
+			if r.Query != tt.q {
+				t.Errorf("ResolveAll(%q): Query %q", tt.q, r.Query)
+			}
+			if (r.Via == Unknown) != (len(r.Shades) == 0 && r.Kind == Shades) {
+				t.Errorf("ResolveAll(%q): %+v", tt.q, r)
+			}
+		}
+	}
+	// A name the map has as written is never split.
+	m2, err := m.With(Entry{Name: "Salt & Pepper", Shades: []color.NRGBA{{R: 0x88, G: 0x88, B: 0x88}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(m2.ResolveAll("salt & pepper")); !slices.Equal(got, []string{"exact:Salt & Pepper"}) {
+		t.Errorf("Salt & Pepper in the map = %q", got)
+	}
+}
+
+func TestResolveVocabulary(t *testing.T) {
+	fakeVocabulary(t)
+	m := smallMap(t)
+	r := mustResolve(t, m, "oatmeal")
+	if r.Via != Vocabulary || r.Name != "Oatmeal" || r.Source != "xkcd" || !slices.Equal(r.Shades, []color.NRGBA{oatmeal}) {
+		t.Errorf("Oatmeal = %+v", r)
+	}
+	// Finish words shift a vocabulary shade too.
+	r = mustResolve(t, m, "Vintage Oatmeal")
+	if r.Via != Vocabulary || r.Name != "Vintage Oatmeal" || cieL(r.Shades[0]) <= cieL(oatmeal) {
+		t.Errorf("Vintage Oatmeal = %+v", r)
+	}
+	// The longest run of words the vocabulary has, trailing first.
+	r = mustResolve(t, m, "Pacific Oatmeal")
+	if r.Via != Vocabulary || r.Name != "Oatmeal" || !slices.Equal(r.Dropped, []string{"pacific"}) {
+		t.Errorf("Pacific Oatmeal = %+v", r)
+	}
+	r = mustResolve(t, m, "Oatmeal Frost Dream")
+	if r.Via != Vocabulary || r.Name != "Oatmeal" || !slices.Equal(r.Dropped, []string{"frost", "dream"}) {
+		t.Errorf("Oatmeal Frost Dream = %+v", r)
+	}
+	// Digits are part of a vocabulary name as written.
+	if r := mustResolve(t, m, "18th Century"); r.Via != Vocabulary || r.Name != "18th Century" {
+		t.Errorf("18th Century = %+v", r)
+	}
+	// The curated map always wins: "Navy" is the catalog's navy, not
+	// the list's #000080, and a known colour word wins over the vocabulary.
+	if r := mustResolve(t, m, "Navy"); r.Via != Alias || r.Name != "Navy Blue" {
+		t.Errorf("Navy = %+v", r)
+	}
+	if r := mustResolve(t, m, "Storm Navy"); r.Via != Head || r.Name != "Navy Blue" {
+		t.Errorf("Storm Navy = %+v", r)
+	}
+	// A list whose parts are not all known is read whole when the
+	// vocabulary has the whole.
+	if rs := m.ResolveAll("Salt and Pepper"); len(rs) != 1 || rs[0].Name != "Salt and Pepper" {
+		t.Errorf("Salt and Pepper = %+v", rs)
+	}
+	if rs := m.ResolveAll("Oatmeal & Navy"); len(rs) != 2 || rs[0].Via != Vocabulary || rs[1].Via != Alias {
+		t.Errorf("Oatmeal & Navy = %+v", rs)
+	}
+}
+
+func TestResolveDeterministic(t *testing.T) {
+	m := Default()
+	for _, q := range []string{"Iron Grey", "Navy Heather", "Washed Black", "Blue (Light)", "Navy & White", "Blorptastic"} {
+		a, b := m.ResolveAll(q), m.ResolveAll(q)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("ResolveAll(%q) differs between calls: %+v, %+v", q, a, b)
+		}
+	}
+}
+
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{"Iron Grey", "Blue (Light)", "Navy & White", "Red and Black", "Black/White",
+		"Red 040", "Navy Heather", "((((", "a/b/c/d/e", "Light Dark Pale Deep Blue", "\xff\xfe", "Grey|Pink",
+		"Xish Yish Zish", "heather heather heather", strings.Repeat("blue ", 60)} {
+		f.Add(s)
+	}
+	m := Default()
+	f.Fuzz(func(t *testing.T, name string) {
+		rs := m.ResolveAll(name)
+		if strings.TrimSpace(name) == "" {
+			if rs != nil {
+				t.Fatalf("blank %q gave %+v", name, rs)
+			}
+			return
+		}
+		if len(rs) == 0 || len(rs) > MaxParts {
+			t.Fatalf("ResolveAll(%q) gave %d parts", name, len(rs))
+		}
+		for _, r := range rs {
+			if r.Query != name {
+				t.Fatalf("Query %q, want %q", r.Query, name)
+			}
+			switch {
+			case r.Via == Unknown:
+				if len(r.Shades) != 0 || r.Name != "" {
+					t.Fatalf("unknown with shades: %+v", r)
+				}
+			case r.Kind == Multi:
+			case len(r.Shades) == 0:
+				t.Fatalf("ResolveAll(%q): %v without shades", name, r.Via)
+			}
+			for _, c := range r.Shades {
+				if c.A != 255 {
+					t.Fatalf("shade %v not opaque", c)
+				}
+			}
+		}
+		if again := m.ResolveAll(name); !reflect.DeepEqual(again, rs) {
+			t.Fatalf("ResolveAll(%q) not deterministic", name)
+		}
+		if _, err := m.Resolve(name); err == nil && (len(rs) != 1 || rs[0].Via == Unknown) {
+			t.Fatalf("Resolve(%q) succeeded for %+v", name, rs)
+		}
+	})
+}
