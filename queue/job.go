@@ -104,6 +104,11 @@ type Color struct {
 	Share         float64 `json:"share"`   // pixel share of the chosen shade, 0–1
 	Confidence    float64 `json:"confidence"`
 	LowConfidence bool    `json:"low_confidence"`
+	// Resolved is what the name was understood as ("Grey" for "Iron
+	// Grey"; empty for an unknown name), Via how: "exact", "alias",
+	// "modifier", "head", "vocabulary", "unknown" or "multi".
+	Resolved string `json:"resolved,omitempty"`
+	Via      string `json:"via,omitempty"`
 }
 
 // Result is the event published on the results topic for each finished job.

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/catalog"
 	"github.com/palette-dev/palette/internal/worker"
 	"github.com/palette-dev/palette/queue"
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string) error {
 		localRoot   = fs.String("local-root", "", "directory that file:// references may use")
 		cache       = fs.String("cache-control", worker.DefaultCacheControl, "Cache-Control of written swatches")
 		size        = fs.Int("size", 40, "swatch size in pixels (8 to 1024)")
+		unknown     = fs.String("unknown-names", "flag", `a colour name no tier of the colour map knows: "flag" makes the swatch with the product's main colour for it (low_confidence, logged, counted); "fail" dead-letters the job`)
 		shutdown    = fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight jobs")
 		session     = fs.Duration("session-timeout", 10*time.Second, "consumer-group session: how long a worker that died keeps its partitions (at least the broker's minimum, 6s by default)")
 		dev         = fs.Bool("dev", false, "run with an in-process broker and out/ as storage, on the sample jobs of testdata/images")
@@ -90,6 +92,10 @@ func run(ctx context.Context, args []string) error {
 		}
 		addrs = append(addrs, p)
 	}
+	unknownNames, err := palette.ParseUnknownNames(*unknown)
+	if err != nil {
+		return fmt.Errorf("-unknown-names %q: want flag or fail", *unknown)
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	cfg := worker.Config{
 		Queue: queue.Config{
@@ -104,6 +110,7 @@ func run(ctx context.Context, args []string) error {
 		Colormap:     *colormapF,
 		CacheControl: *cache,
 		Size:         *size,
+		UnknownNames: unknownNames,
 		HTTPAddr:     *httpAddr,
 		AdminToken:   strings.TrimSpace(*adminToken),
 		Logger:       log,

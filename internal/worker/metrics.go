@@ -19,6 +19,8 @@ type metrics struct {
 	inFlight prometheus.Gauge
 	lag      *prometheus.GaugeVec // by partition
 	reloads  *prometheus.CounterVec
+	// unknownNames counts colour names no tier of the map knew.
+	unknownNames prometheus.Counter
 }
 
 func newMetrics(reg *prometheus.Registry) metrics {
@@ -45,8 +47,11 @@ func newMetrics(reg *prometheus.Registry) metrics {
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "palette_colormap_reloads_total", Help: "Colour-map changes, by result: ok (file reloaded), rejected (invalid file kept out), saved (from the editor).",
 		}, []string{"result"}),
+		unknownNames: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palette_unknown_names_total", Help: "Colour names no tier of the colour map knew (map, head word, open vocabulary); each swatch used the product's main colour for it, flagged low_confidence.",
+		}),
 	}
-	reg.MustRegister(m.jobs, m.duration, m.stage, m.retries, m.inFlight, m.lag, m.reloads,
+	reg.MustRegister(m.jobs, m.duration, m.stage, m.retries, m.inFlight, m.lag, m.reloads, m.unknownNames,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -63,6 +63,12 @@ type Config struct {
 	CacheControl string
 	// Size is the swatch size in pixels; 0 means 40.
 	Size int
+	// UnknownNames is what a colour name no tier of the colour map knows
+	// does: palette.UnknownFlag (the default) makes the swatch with the
+	// product's main colour for it, flagged low_confidence, logged and
+	// counted in palette_unknown_names_total; palette.UnknownFail
+	// dead-letters the job (permanent).
+	UnknownNames palette.UnknownNames
 	// HTTPAddr serves /healthz, /readyz, /metrics and the preview pages
 	// and API (package preview); empty means none.
 	HTTPAddr string
@@ -119,7 +125,7 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if err := (&palette.Options{Size: cfg.Size}).Validate(); err != nil {
+	if err := (&palette.Options{Size: cfg.Size, UnknownNames: cfg.UnknownNames}).Validate(); err != nil {
 		return nil, err
 	}
 	if !strings.Contains(cfg.Output, "{key}") && !strings.Contains(cfg.Output, "{product_id}") {
@@ -272,7 +278,7 @@ func (w *Worker) Handler() http.Handler {
 // outages and timeouts are transient, to be retried.
 func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error) {
 	start := time.Now()
-	opts := &palette.Options{Map: w.cmap.Load(), Size: w.cfg.Size}
+	opts := &palette.Options{Map: w.cmap.Load(), Size: w.cfg.Size, UnknownNames: w.cfg.UnknownNames}
 	names := job.Colors
 	if len(names) == 0 {
 		if w.catalog == nil {
@@ -335,7 +341,13 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		r.Colors = append(r.Colors, queue.Color{
 			Name: p.Name, Hex: p.Hex, DeltaE: p.DeltaE, Share: p.Share,
 			Confidence: p.Confidence, LowConfidence: p.LowConfidence,
+			Resolved: p.Resolved, Via: p.Via,
 		})
+		if p.Via == colormap.Unknown.String() {
+			w.m.unknownNames.Inc()
+			w.log.Warn("unknown colour name: the swatch uses the product's main colour for it",
+				"name", p.Name, "product_id", job.ProductID, "image", job.Image, "output", out)
+		}
 	}
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	return r, nil

@@ -69,20 +69,22 @@ func TestWorkerEndToEnd(t *testing.T) {
 	for i := range 10 {
 		jobs = append(jobs, queue.Job{V: 1, ProductID: "P" + string(rune('A'+i)), Image: ref("good.jpg"), Colors: []string{"Red", "Blue"}})
 	}
+	// A name nothing knows still makes a swatch, flagged.
+	jobs = append(jobs, queue.Job{V: 1, ProductID: "UNKNOWN", Image: ref("good.jpg"), Colors: []string{"Red", "Blorange"}})
 	poison := []queue.Job{
 		{V: 1, ProductID: "BADIMG", Image: ref("text.jpg"), Colors: []string{"Red"}},
 		{V: 1, ProductID: "MISSING", Image: ref("missing.jpg"), Colors: []string{"Red"}},
-		{V: 1, ProductID: "UNKNOWN", Image: ref("good.jpg"), Colors: []string{"Blorange"}},
 		{V: 1, ProductID: "OUTSIDE", Image: "file:///etc/passwd", Colors: []string{"Red"}},
 	}
 	if err := queue.Enqueue(context.Background(), q.Brokers, "palette.jobs", append(jobs, poison...)...); err != nil {
 		t.Fatal(err)
 	}
 
+	var logs e2eBuffer
 	w, err := New(context.Background(), Config{
 		Queue: q, LocalRoot: root,
 		Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +112,12 @@ func TestWorkerEndToEnd(t *testing.T) {
 			t.Errorf("result %+v", r)
 			continue
 		}
+		if c := r.Colors[0]; c.Name != "Red" || c.Via != "exact" || c.Resolved != "Red" {
+			t.Errorf("result %s: first colour %+v", r.ProductID, c)
+		}
+		if c := r.Colors[1]; r.ProductID == "UNKNOWN" && (c.Name != "Blorange" || c.Via != "unknown" || !c.LowConfidence) {
+			t.Errorf("unknown name: %+v", c)
+		}
 		data, err := os.ReadFile(strings.TrimPrefix(r.Output, "file://"))
 		if err != nil || len(data) != r.Bytes {
 			t.Errorf("swatch %s: %v (%d bytes, result says %d)", r.Output, err, len(data), r.Bytes)
@@ -134,8 +142,42 @@ func TestWorkerEndToEnd(t *testing.T) {
 	rec := httptest.NewRecorder()
 	w.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	body := rec.Body.String()
-	if !strings.Contains(body, `palette_jobs_total{outcome="ok"} 10`) {
-		t.Errorf("metrics lack 10 ok jobs:\n%s", grep(body, "palette_jobs_total"))
+	if !strings.Contains(body, `palette_jobs_total{outcome="ok"} 11`) {
+		t.Errorf("metrics lack 11 ok jobs:\n%s", grep(body, "palette_jobs_total"))
+	}
+	if !strings.Contains(body, "palette_unknown_names_total 1\n") {
+		t.Errorf("metrics lack 1 unknown name:\n%s", grep(body, "palette_unknown_names_total"))
+	}
+	if l := grep(logs.String(), "unknown colour name"); !strings.Contains(l, `"name":"Blorange"`) || !strings.Contains(l, `"product_id":"UNKNOWN"`) {
+		t.Errorf("no log line names the unknown name: %q", l)
+	}
+}
+
+// In strict mode (-unknown-names=fail) a job with a name nothing knows is
+// permanent: it is dead-lettered, not retried.
+func TestUnknownNamesFail(t *testing.T) {
+	root := t.TempDir()
+	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, "in"), 0o755)
+	os.WriteFile(filepath.Join(root, "in", "good.jpg"), photo, 0o644)
+	w, err := New(context.Background(), Config{
+		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, LocalRoot: root, UnknownNames: palette.UnknownFail,
+		Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := queue.Job{V: 1, ProductID: "P1", Image: "file://" + filepath.ToSlash(filepath.Join(root, "in", "good.jpg")), Colors: []string{"Iron Grey", "Blorange"}}
+	_, err = w.Handle(context.Background(), job)
+	if !queue.IsPermanent(err) || !strings.Contains(err.Error(), `"Blorange"`) || strings.Contains(err.Error(), "Iron") {
+		t.Errorf("strict: err = %v, want a permanent error naming only Blorange", err)
+	}
+	if _, err := New(context.Background(), Config{Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, UnknownNames: 9}); err == nil {
+		t.Error("New accepted UnknownNames 9")
 	}
 }
 
