@@ -86,6 +86,48 @@ func CIEDE2000(x, y Lab) float64 { return ciede2000(x, y, 1) }
 // texture change the lightness of a fabric far more than its hue.
 func CIEDE2000Textile(x, y Lab) float64 { return ciede2000(x, y, 2) }
 
+// Where the garment metric counts lightness fully: a name's prototype
+// shade of chroma C* at most NeutralChroma and lightness L* at least
+// DarkLightness+GarmentRamp is compared with kL = 1; one of C* at least
+// NeutralChroma+GarmentRamp, or L* at most DarkLightness, with kL = 2; in
+// between kL moves smoothly.
+const (
+	NeutralChroma = 8.0
+	DarkLightness = 25.0
+	GarmentRamp   = 12.0
+)
+
+// CIEDE2000Garment is ΔE00 from a name's prototype shade x to a photo's
+// colour y, with the textile lightness weight (kL = 2) except where
+// lightness is what tells the colours apart. Shading changes the lightness
+// of a fabric far more than its hue, so for a chromatic colour a lightness
+// difference counts half, as in the textile industry. But neutral colours
+// differ in nothing but lightness (white, silver, grey, dark grey): for a
+// near-neutral prototype (C* ≤ NeutralChroma) lightness counts fully
+// (kL = 1), and a large near-white region no longer passes for a grey or
+// steel product. Black and the darkest neutrals (L* ≤ DarkLightness) keep
+// kL = 2: a black fabric's lightness in a photo comes from its sheen and
+// the exposure, not its dye, and it reads anywhere from near-black to a
+// dark grey. It is not symmetric: x must be the prototype. It is the
+// default metric for choosing.
+func CIEDE2000Garment(x, y Lab) float64 {
+	neutral := (1 - ramp(x.Chroma(), NeutralChroma)) * ramp(x.L, DarkLightness)
+	return ciede2000(x, y, 2-neutral)
+}
+
+// ramp is 0 at or below lo, 1 at or above lo+GarmentRamp, and smooth (a
+// cubic smoothstep) in between.
+func ramp(v, lo float64) float64 {
+	t := (v - lo) / GarmentRamp
+	switch {
+	case t <= 0:
+		return 0
+	case t >= 1:
+		return 1
+	}
+	return t * t * (3 - 2*t)
+}
+
 func ciede2000(x, y Lab, kl float64) float64 {
 	const deg = math.Pi / 180
 	c1, c2 := x.Chroma(), y.Chroma()

@@ -102,3 +102,41 @@ func TestLabRoundTrip(t *testing.T) {
 		t.Errorf("white = %v, want L=100 a=b=0 on the standard scale", l)
 	}
 }
+
+func TestCIEDE2000Garment(t *testing.T) {
+	grey, steel := LabOf(0x9E, 0x9E, 0x9E), LabOf(0xA0, 0xA7, 0xAD)
+	black, lavender, navy := LabOf(0x1C, 0x1C, 0x1C), LabOf(0xBF, 0xA6, 0xD9), LabOf(0x1F, 0x2A, 0x44)
+	white, lightGrey, darkGrey := LabOf(0xF2, 0xF2, 0xF2), LabOf(0xC8, 0xC8, 0xC8), LabOf(0x50, 0x50, 0x50)
+	tests := []struct {
+		name       string
+		proto, col Lab
+		want       Metric
+	}{
+		// Neutral prototypes: lightness counts fully.
+		{"grey to white", grey, white, CIEDE2000},
+		{"grey to dark grey", grey, darkGrey, CIEDE2000},
+		{"steel to white", steel, white, CIEDE2000},
+		// Chromatic and the darkest prototypes: the textile weight.
+		{"lavender to white", lavender, white, CIEDE2000Textile},
+		{"navy to a lighter navy", navy, LabOf(0x3B, 0x46, 0x60), CIEDE2000Textile},
+		{"black to dark grey", black, darkGrey, CIEDE2000Textile},
+		// The photo's colour does not change the weight.
+		{"lavender to light grey", lavender, lightGrey, CIEDE2000Textile},
+	}
+	for _, tt := range tests {
+		got, want := CIEDE2000Garment(tt.proto, tt.col), tt.want(tt.proto, tt.col)
+		if math.Abs(got-want) > 1e-9 {
+			t.Errorf("%s: %.3f, want %.3f", tt.name, got, want)
+		}
+	}
+	// In between, kL moves smoothly: no jump as chroma crosses the ramp.
+	prev := -1.0
+	for c := 0.0; c <= 30; c += 0.25 {
+		x := Lab{L: 60, A: c, B: 0}
+		d := CIEDE2000Garment(x, Lab{L: 90, A: c, B: 0})
+		if prev >= 0 && (d > prev+1e-9 || prev-d > 0.5) {
+			t.Fatalf("C*=%.2f: %.3f after %.3f (not smooth and falling)", c, d, prev)
+		}
+		prev = d
+	}
+}

@@ -60,7 +60,7 @@ const (
 // above. A Matcher is safe for concurrent use.
 type Matcher struct {
 	// Metric measures how far a candidate is from a name when choosing;
-	// nil means CIEDE2000Textile. Reported ΔE values (Pick.DeltaE, the
+	// nil means CIEDE2000Garment. Reported ΔE values (Pick.DeltaE, the
 	// low-confidence flag) are always standard CIEDE2000, so they compare
 	// across metrics.
 	Metric          Metric
@@ -72,7 +72,7 @@ type Matcher struct {
 
 func (m *Matcher) metric() Metric {
 	if m == nil || m.Metric == nil {
-		return CIEDE2000Textile
+		return CIEDE2000Garment
 	}
 	return m.Metric
 }

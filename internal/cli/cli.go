@@ -99,6 +99,7 @@ type common struct {
 
 // metrics are the ΔE metrics -metric can choose.
 var metrics = map[string]match.Metric{
+	"ciede2000-garment": match.CIEDE2000Garment,
 	"ciede2000-textile": match.CIEDE2000Textile,
 	"ciede2000":         match.CIEDE2000,
 	"cie94":             match.CIE94,
@@ -117,7 +118,7 @@ func (c *common) registerMap(fs *flag.FlagSet) {
 		c.size = render.DefaultSize
 	}
 	fs.StringVar(&c.colormap, "colormap", "", "colour-map file (default: the embedded map)")
-	fs.StringVar(&c.metric, "metric", "ciede2000-textile", "ΔE metric for choosing colours: ciede2000-textile (kL=2), ciede2000, cie94 or cie76; reported ΔE is always CIEDE2000")
+	fs.StringVar(&c.metric, "metric", "ciede2000-garment", "ΔE metric for choosing colours: ciede2000-garment (kL=2 but 1 where a colour is near-neutral or dark), ciede2000-textile (kL=2), ciede2000, cie94 or cie76; reported ΔE is always CIEDE2000")
 	fs.StringVar(&c.unknown, "unknown-names", "flag", `a colour name no tier of the map knows: "flag" gives it the product's main colour, flagged low_confidence; "fail" fails the image`)
 }
 
@@ -128,7 +129,7 @@ func (c *common) options() (*palette.Options, error) {
 	o := &palette.Options{Size: c.size}
 	metric, ok := metrics[c.metric]
 	if !ok {
-		return nil, fmt.Errorf("-metric %q: want ciede2000-textile, ciede2000, cie94 or cie76", c.metric)
+		return nil, fmt.Errorf("-metric %q: want ciede2000-garment, ciede2000-textile, ciede2000, cie94 or cie76", c.metric)
 	}
 	o.Matcher = &match.Matcher{Metric: metric}
 	u, err := palette.ParseUnknownNames(c.unknown)

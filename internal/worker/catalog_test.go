@@ -128,6 +128,8 @@ func TestHandleCatalog(t *testing.T) {
 		Queue:     queue.Config{Brokers: []string{"127.0.0.1:1"}},
 		LocalRoot: root, Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
 		Logger: slog.New(slog.DiscardHandler),
+		// Strict: the catalog's unknown colour name fails the job.
+		UnknownNames: palette.UnknownFail,
 	}
 	bare, err := New(context.Background(), cfg)
 	if err != nil {
@@ -444,6 +446,7 @@ func TestE2ECatalogDeadLetter(t *testing.T) {
 	}
 	cfg := catalogWorkerConfig(brokers, g.Endpoint(), "catalog-dlq", cs)
 	cfg.Catalog.TripAfter = 100 // the reason is the catalog's own answer, not "circuit open"
+	cfg.UnknownNames = palette.UnknownFail // strict: an unknown colour name is a permanent dead letter
 	runWorker(t, cfg)
 	enqueueJobs(t, brokers, jobs)
 	poll(t, "every job finished and committed", 45*time.Second, func() bool {
