@@ -352,6 +352,30 @@ func TestGenerateUnknownName(t *testing.T) {
 	}
 }
 
+// A grey shirt with a large near-white print: under the textile lightness
+// weight the print's white passes for Grey (and it is the larger colour);
+// the default garment metric counts lightness fully for a neutral name
+// and picks the grey.
+func TestNeutralNameLightness(t *testing.T) {
+	light, grey := color.NRGBA{0xEE, 0xEE, 0xEE, 255}, color.NRGBA{0x7A, 0x7A, 0x7A, 255}
+	img := scene(100, 100, white, image.Rect(15, 10, 85, 90), grey, image.Rect(18, 13, 82, 85), light)
+	for _, tt := range []struct {
+		metric match.Metric
+		want   color.NRGBA
+	}{
+		{match.CIEDE2000Textile, light},
+		{nil, grey}, // the default, CIEDE2000Garment
+	} {
+		res, err := Generate(context.Background(), img, []string{"Grey"}, &Options{Matcher: &match.Matcher{Metric: tt.metric}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Picks[0].Hex; got != Hex(tt.want) {
+			t.Errorf("metric %p: Grey picked %s, want %s (candidates %+v)", tt.metric, got, Hex(tt.want), res.Candidates)
+		}
+	}
+}
+
 // Picks carry the position of their name, also around Multi and blanks.
 func TestPickIndex(t *testing.T) {
 	img := scene(60, 60, white, image.Rect(10, 10, 30, 50), red, image.Rect(30, 10, 50, 50), navy)

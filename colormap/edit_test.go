@@ -204,6 +204,7 @@ func TestNilAndEmptyMap(t *testing.T) {
 	if err != nil || string(m2.Bytes()) != "Red: #FF0000\n" {
 		t.Errorf("nil With = %q, %v", m2.Bytes(), err)
 	}
+	withVocabulary(t, nil) // an empty map with no vocabulary behind it
 	var zero Map
 	if _, err := zero.Resolve("Red"); !errors.Is(err, ErrUnknownName) {
 		t.Errorf("zero map Resolve: %v", err)

@@ -20,7 +20,7 @@ Multi: multi  also: Multicolour, Assorted
 		fmt.Println(err)
 		return
 	}
-	for _, name := range []string{"navy", "Off-White", "Greenish Khaki", "Assorted"} {
+	for _, name := range []string{"navy", "Greenish Khaki", "Iron Grey Heather", "Navy Storm", "Periwinkle", "Assorted", "Blorptastic"} {
 		r, err := m.Resolve(name)
 		if err != nil {
 			fmt.Println(err)
@@ -42,9 +42,12 @@ Multi: multi  also: Multicolour, Assorted
 	fmt.Println(err)
 	// Output:
 	// navy -> Navy Blue (alias, shades, 2 shades)
-	// colormap: unknown colour name "Off-White"
 	// Greenish Khaki -> Greenish Khaki (modifier, shades, 1 shades)
+	// Iron Grey Heather -> Heather Iron Grey (vocabulary, shades, 1 shades)
+	// Navy Storm -> Navy Blue (head, shades, 2 shades)
+	// Periwinkle -> Periwinkle (vocabulary, shades, 1 shades)
 	// Assorted -> Multi (alias, multi, 0 shades)
+	// colormap: unknown colour name "Blorptastic"
 	// # ops colour map
 	// Navy Blue: #1F2A44 #000080  also: Navy   # dark blues
 	// Khaki: #C3B091

@@ -296,8 +296,8 @@ func (m *Map) vocabulary(raw string, words []string) (Resolved, bool) {
 		}
 		plain = append(plain, words[i])
 	}
-	if len(plain) == 0 {
-		return Resolved{}, false
+	if len(plain) == 0 || len(plain) == 1 && isModifier(plain[0]) {
+		return Resolved{}, false // "Dark Wash": a modifier is not a colour
 	}
 	if len(fs) > 0 {
 		if r, ok := hit(strings.Join(plain, " "), fs, nil); ok {
@@ -305,10 +305,54 @@ func (m *Map) vocabulary(raw string, words []string) (Resolved, bool) {
 		}
 	}
 	for l := len(plain) - 1; l >= 1; l-- {
-		if r, ok := hit(strings.Join(plain[len(plain)-l:], " "), fs, slices.Clone(plain[:len(plain)-l])); ok {
+		if tail := plain[len(plain)-l:]; !(l == 1 && isModifier(tail[0])) {
+			if r, ok := hit(strings.Join(tail, " "), fs, slices.Clone(plain[:len(plain)-l])); ok {
+				return r, true
+			}
+		}
+		if front := plain[:l]; !(l == 1 && isModifier(front[0])) {
+			if r, ok := hit(strings.Join(front, " "), fs, slices.Clone(plain[l:])); ok {
+				return r, true
+			}
+		}
+	}
+	return Resolved{}, false
+}
+
+func isModifier(w string) bool {
+	_, ok := modifiers[w]
+	return ok
+}
+
+// minPart is the fewest letters each part of a compound word must have.
+const minPart = 3
+
+// compound reads a one-word name no tier knows as an English compound,
+// whose head is its last part ("Crunchberry" is a berry, "Stormblue" a
+// blue): the longest ending of the word that the map knows, else that the
+// vocabulary knows, else the longest beginning the map knows ("Bluebird");
+// the rest is dropped. Both parts have at least minPart letters.
+func (m *Map) compound(word string) (Resolved, bool) {
+	n := len(word)
+	if n < 2*minPart || strings.Contains(word, " ") {
+		return Resolved{}, false
+	}
+	for i := minPart; i <= n-minPart; i++ { // longest ending first
+		if r, ok := m.resolve(word[i:], 0); ok {
+			r.Via, r.Dropped = Head, []string{word[:i]}
 			return r, true
 		}
-		if r, ok := hit(strings.Join(plain[:l], " "), fs, slices.Clone(plain[l:])); ok {
+	}
+	if vocabLookup != nil {
+		for i := minPart; i <= n-minPart; i++ {
+			if e, ok := vocabLookup(word[i:]); ok {
+				return Resolved{Name: e.name, Shades: e.shades, Kind: Shades, Via: Vocabulary, Source: e.source, Dropped: []string{word[:i]}}, true
+			}
+		}
+	}
+	for i := n - minPart; i >= minPart; i-- {
+		if r, ok := m.resolve(word[:i], 0); ok {
+			r.Via, r.Dropped = Head, []string{word[i:]}
 			return r, true
 		}
 	}

@@ -32,6 +32,7 @@ func fakeVocabulary(t *testing.T) {
 }
 
 func TestResolveHead(t *testing.T) {
+	withVocabulary(t, nil)
 	m := smallMap(t)
 	tests := []struct {
 		q, name string
@@ -65,6 +66,7 @@ func TestResolveHead(t *testing.T) {
 }
 
 func TestResolveFinishes(t *testing.T) {
+	withVocabulary(t, nil)
 	m := smallMap(t)
 	navy := mustResolve(t, m, "Navy")
 	for _, q := range []string{"Navy Heather", "Heather Navy", "Navy Melange", "Navy Marl", "Navy (Heather)", "Navy Tri-Blend"} {
@@ -101,6 +103,7 @@ func TestResolveFinishes(t *testing.T) {
 }
 
 func TestResolveForms(t *testing.T) {
+	withVocabulary(t, nil)
 	m := smallMap(t)
 	tests := []struct{ q, same string }{
 		{"Blue (Light)", "Light Blue"},
@@ -132,6 +135,7 @@ func TestResolveForms(t *testing.T) {
 }
 
 func TestResolveAll(t *testing.T) {
+	withVocabulary(t, nil)
 	m := smallMap(t)
 	names := func(rs []Resolved) []string {
 		var out []string
@@ -276,4 +280,30 @@ func FuzzResolve(f *testing.F) {
 			t.Fatalf("Resolve(%q) succeeded for %+v", name, rs)
 		}
 	})
+}
+
+func TestResolveCompound(t *testing.T) {
+	fakeVocabulary(t)
+	m := smallMap(t)
+	tests := []struct {
+		q, name string
+		via     Via
+		dropped string
+	}{
+		{"Stormblue", "Blue", Head, "storm"}, // the head of a compound is its end
+		{"Greenish", "Green", Head, "ish"},   // a beginning the map knows
+		{"Crunchoatmeal", "Oatmeal", Vocabulary, "crunch"},
+	}
+	for _, tt := range tests {
+		r := mustResolve(t, m, tt.q)
+		if r.Name != tt.name || r.Via != tt.via || !slices.Equal(r.Dropped, []string{tt.dropped}) {
+			t.Errorf("%q = %q via %v dropped %q", tt.q, r.Name, r.Via, r.Dropped)
+		}
+	}
+	// Parts shorter than three letters are not words.
+	for _, q := range []string{"Reds", "Xred", "Blorptastic"} {
+		if _, err := m.Resolve(q); err == nil {
+			t.Errorf("%q resolved", q)
+		}
+	}
 }

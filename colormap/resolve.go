@@ -233,7 +233,13 @@ func (m *Map) resolveOne(name string) (Resolved, bool) {
 	if r, ok := m.head(words); ok {
 		return r, true
 	}
-	return m.vocabulary(name, words)
+	if r, ok := m.vocabulary(name, words); ok {
+		return r, true
+	}
+	if len(words) == 1 {
+		return m.compound(words[0])
+	}
+	return Resolved{}, false
 }
 
 // modifier changes one shade in OKLab.

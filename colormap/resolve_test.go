@@ -226,11 +226,12 @@ func nearest(c color.NRGBA, cs []color.NRGBA) color.NRGBA {
 }
 
 func TestResolveUnknown(t *testing.T) {
+	withVocabulary(t, nil) // the tiers of the map alone
 	m := smallMap(t)
 	for _, q := range []string{
 		"", "   ", "Foo", "Light Foo", "Greenish Foo",
 		"Light Dark Pale Blue", // three steps: over MaxModifiers
-		"Light", "ish", "Greenish", "Colour", "Heather", "Washed", "Dark Wash", "040",
+		"Light", "ish", "Colour", "Heather", "Washed", "Dark Wash", "040", "Spam",
 	} {
 		_, err := m.Resolve(q)
 		if !errors.Is(err, ErrUnknownName) {

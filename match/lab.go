@@ -87,31 +87,35 @@ func CIEDE2000(x, y Lab) float64 { return ciede2000(x, y, 1) }
 func CIEDE2000Textile(x, y Lab) float64 { return ciede2000(x, y, 2) }
 
 // Where the garment metric counts lightness fully: a name's prototype
-// shade of chroma C* at most NeutralChroma and lightness L* at least
-// DarkLightness+GarmentRamp is compared with kL = 1; one of C* at least
-// NeutralChroma+GarmentRamp, or L* at most DarkLightness, with kL = 2; in
-// between kL moves smoothly.
+// shade of chroma C* at most NeutralChroma and lightness L* between
+// DarkLightness+GarmentRamp and LightLightness is compared with kL = 1; one
+// of C* at least NeutralChroma+GarmentRamp, of L* at most DarkLightness or
+// at least LightLightness+GarmentRamp with kL = 2; in between kL moves
+// smoothly (a smoothstep over GarmentRamp).
 const (
-	NeutralChroma = 8.0
-	DarkLightness = 25.0
-	GarmentRamp   = 12.0
+	NeutralChroma  = 8.0
+	DarkLightness  = 25.0
+	LightLightness = 80.0
+	GarmentRamp    = 12.0
 )
 
 // CIEDE2000Garment is ΔE00 from a name's prototype shade x to a photo's
 // colour y, with the textile lightness weight (kL = 2) except where
-// lightness is what tells the colours apart. Shading changes the lightness
-// of a fabric far more than its hue, so for a chromatic colour a lightness
-// difference counts half, as in the textile industry. But neutral colours
-// differ in nothing but lightness (white, silver, grey, dark grey): for a
-// near-neutral prototype (C* ≤ NeutralChroma) lightness counts fully
-// (kL = 1), and a large near-white region no longer passes for a grey or
-// steel product. Black and the darkest neutrals (L* ≤ DarkLightness) keep
-// kL = 2: a black fabric's lightness in a photo comes from its sheen and
-// the exposure, not its dye, and it reads anywhere from near-black to a
-// dark grey. It is not symmetric: x must be the prototype. It is the
-// default metric for choosing.
+// lightness is what tells a colour from its neighbours. Shading changes the
+// lightness of a fabric far more than its hue, so for a chromatic colour a
+// lightness difference counts half, as in the textile industry. But greys
+// differ from each other and from white and black in nothing but
+// lightness, and have neighbours on both sides: a region much lighter or
+// darker than a grey is as likely another material (a white print, a black
+// trim) as shading. For a near-neutral prototype of middle lightness (grey,
+// silver, steel, charcoal greys) lightness counts fully (kL = 1), and a
+// large near-white region no longer passes for a grey or steel product.
+// The ends of the scale keep kL = 2: a white or off-white fabric can only
+// read darker than its dye, in its shadows, and a black one only lighter,
+// from sheen and exposure. It is not symmetric: x must be the prototype. It
+// is the default metric for choosing.
 func CIEDE2000Garment(x, y Lab) float64 {
-	neutral := (1 - ramp(x.Chroma(), NeutralChroma)) * ramp(x.L, DarkLightness)
+	neutral := (1 - ramp(x.Chroma(), NeutralChroma)) * ramp(x.L, DarkLightness) * (1 - ramp(x.L, LightLightness))
 	return ciede2000(x, y, 2-neutral)
 }
 

@@ -120,6 +120,7 @@ func TestCIEDE2000Garment(t *testing.T) {
 		{"lavender to white", lavender, white, CIEDE2000Textile},
 		{"navy to a lighter navy", navy, LabOf(0x3B, 0x46, 0x60), CIEDE2000Textile},
 		{"black to dark grey", black, darkGrey, CIEDE2000Textile},
+		{"white to light grey", white, lightGrey, CIEDE2000Textile},
 		// The photo's colour does not change the weight.
 		{"lavender to light grey", lavender, lightGrey, CIEDE2000Textile},
 	}

@@ -445,7 +445,7 @@ func TestE2ECatalogDeadLetter(t *testing.T) {
 		jobs = append(jobs, queue.Job{V: 1, ProductID: id, Image: img})
 	}
 	cfg := catalogWorkerConfig(brokers, g.Endpoint(), "catalog-dlq", cs)
-	cfg.Catalog.TripAfter = 100 // the reason is the catalog's own answer, not "circuit open"
+	cfg.Catalog.TripAfter = 100            // the reason is the catalog's own answer, not "circuit open"
 	cfg.UnknownNames = palette.UnknownFail // strict: an unknown colour name is a permanent dead letter
 	runWorker(t, cfg)
 	enqueueJobs(t, brokers, jobs)

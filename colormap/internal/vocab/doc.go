@@ -27,9 +27,10 @@
 // A name's key is colormap.Normalize(name) with all spaces removed, as for
 // the colour map ("Iron Gray" and "iron-grey" are both "irongrey"); names
 // with an empty key are skipped. Within one list a key that occurs twice
-// keeps its first occurrence in file order. (The xkcd list runs from the
-// least to the most common name, so for the 21 xkcd keys spelt two ways,
-// such as "lightblue" and "light blue", that is the rarer spelling.)
+// keeps its first occurrence in file order, except that the xkcd list,
+// which runs from the least to the most common name, is read backwards: of
+// the 21 xkcd keys spelt two ways, such as "lightblue" and "light blue",
+// the spelling (and shade) people used most is kept.
 // Across lists:
 //
 //   - The display name is the one of the most trusted list that has the

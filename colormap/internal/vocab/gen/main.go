@@ -143,6 +143,10 @@ func generate() (table, licenses []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s %s: %w", listsPkg, xkcdJSON, err)
 	}
+	// The xkcd list runs from the least to the most common name: read it
+	// most common first, so a key spelt two ways ("light blue",
+	// "lightblue") keeps the spelling people use most.
+	slices.Reverse(xkcd)
 	for i := range xkcd {
 		xkcd[i].name = titleCase(xkcd[i].name)
 	}
