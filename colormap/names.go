@@ -19,8 +19,8 @@ const (
 	// are spun with undyed or grey ones, so a heather is lighter and greyer
 	// than the solid dye ("Navy Heather" is a greyed, lighter navy, "Black
 	// Heather" a dark charcoal).
-	HeatherAmount = 0.2
-	HeatherChroma = 0.75
+	HeatherAmount = 0.08
+	HeatherChroma = 0.8
 	// WashedAmount and WashedChroma are the same for washed and faded
 	// finishes ("Washed", "Vintage", "Faded", "Stonewashed", "Acid Wash",
 	// "Mineral Wash", "Enzyme Washed", "Distressed"): washing strips dye,
@@ -32,6 +32,12 @@ const (
 	// ("Garment Dyed", "Pigment Dyed"): a slightly chalky, softer shade.
 	DyedAmount = 0.05
 	DyedChroma = 0.85
+	// AntiqueAmount is how far "Antique X" moves lightness towards black,
+	// and AntiqueChroma multiplies its chroma: apparel makers' "antique"
+	// shades are deeper, slightly softer versions of the colour ("Antique
+	// Sapphire", "Antique Cherry Red").
+	AntiqueAmount = 0.15
+	AntiqueChroma = 0.9
 )
 
 // finishes maps a finish word (normalised, spaces removed for two-word
@@ -62,6 +68,8 @@ var finishes = map[string]modifier{
 	"distressed":   adjust(1, WashedAmount, WashedChroma),
 	"sunfaded":     adjust(1, WashedAmount, WashedChroma),
 	"garmentdyed":  adjust(1, DyedAmount, DyedChroma),
+	"antique":      adjust(0, AntiqueAmount, AntiqueChroma),
+	"antiqued":     adjust(0, AntiqueAmount, AntiqueChroma),
 	"pigmentdyed":  adjust(1, DyedAmount, DyedChroma),
 	"true":         nil,
 	"solid":        nil,

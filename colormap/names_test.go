@@ -92,6 +92,25 @@ func TestResolveFinishes(t *testing.T) {
 			t.Errorf("%q = %q via %v, L* %.1f, Red's %.1f", q, r.Name, r.Via, meanL(r.Shades), meanL(red.Shades))
 		}
 	}
+	// "Antique" is deeper: darker than the colour.
+	if r := mustResolve(t, m, "Antique Red"); r.Via != Head || meanL(r.Shades) >= meanL(red.Shades) {
+		t.Errorf("Antique Red = %q via %v, L* %.1f, Red's %.1f", r.Name, r.Via, meanL(r.Shades), meanL(red.Shades))
+	}
+	// A finish word next to a map name that is also a colour ("Heather" is
+	// heather grey in many maps) is a finish, not a blend with grey.
+	mh, err := m.With(Entry{Name: "Heather", Shades: []color.NRGBA{{R: 0xB5, G: 0xB5, B: 0xB5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"Heather Red", "Red Heather"} {
+		if r := mustResolve(t, mh, q); r.Via != Head || r.Name != "Heather Red" {
+			t.Errorf("%q = %q via %v, want a heathered Red", q, r.Name, r.Via)
+		}
+	}
+	if r := mustResolve(t, mh, "Heather"); r.Via != Exact {
+		t.Errorf("Heather alone = %+v", r)
+	}
+
 	// Words that say nothing about the shade are dropped without a shift.
 	for _, q := range []string{"True Navy", "Solid Red", "Classic Navy Blue"} {
 		r := mustResolve(t, m, q)
@@ -304,6 +323,35 @@ func TestResolveCompound(t *testing.T) {
 	for _, q := range []string{"Reds", "Xred", "Blorptastic"} {
 		if _, err := m.Resolve(q); err == nil {
 			t.Errorf("%q resolved", q)
+		}
+	}
+}
+
+// Colour names from real apparel makers' colour cards: every one resolves
+// through a tier of the default map and its vocabulary, none is unknown.
+func TestApparelNames(t *testing.T) {
+	m := Default()
+	for _, q := range []string{
+		"Ash Grey", "Cardinal Red", "Antique Cherry Red", "Garnet", "Royal", "Antique Sapphire",
+		"Carolina Blue", "Indigo Blue", "Iris", "Irish Green", "Antique Irish Green", "Kelly Green",
+		"Military Green", "Safety Green", "Electric Green", "Antique Orange", "Sunset", "Daisy",
+		"Old Gold", "Vegas Gold", "Cornsilk", "Yellow Haze", "Azalea", "Safety Pink", "Coral Silk",
+		"Heather Cardinal", "Heather Indigo", "Heather Navy", "Sport Grey", "Sport Dark Navy",
+		"Sport Scarlet Red", "Army", "Asphalt", "Athletic Heather", "Autumn", "Berry",
+		"Black Heather", "Dark Grey Heather", "Heather Dust", "Heather Midnight Navy",
+		"Heather Prism Lilac", "Heather True Royal", "Kelly", "Leaf", "Ocean Blue", "Oxblood Black",
+		"Soft Cream", "True Royal", "Bay", "Blossom", "Blue Jean", "Blue Spruce", "Brick", "Butter",
+		"Chalky Mint", "Chambray", "Crunchberry", "Espresso", "Flo Blue", "Granite", "Grape",
+		"Graphite", "Hemp", "Ice Blue", "Island Reef", "Lagoon Blue", "Midnight", "Moss",
+		"Mystic Blue", "Paprika", "Pepper", "Seafoam", "Terracotta", "True Navy", "Washed Denim",
+		"Watermelon", "Yam", "Iron Grey", "Storm Cloud Navy", "Navy Heather", "Charcoal Heather",
+		"Oatmeal", "Cognac", "Walnut", "Stone", "Periwinkle", "Midnight Navy", "Dark Wash",
+		"Washed Black", "Blue (Light)", "Natural", "Heather", "Salt & Pepper",
+	} {
+		for _, r := range m.ResolveAll(q) {
+			if r.Via == Unknown {
+				t.Errorf("%q is unknown", q)
+			}
 		}
 	}
 }

@@ -334,7 +334,12 @@ func (m *Map) resolve(n string, depth int) (Resolved, bool) {
 
 	// "X Y": X an entry, Y anything that resolves. Y, the head colour, is
 	// the last word(s): the longest X is tried first ("Navy Blue Grey" is a
-	// grey tinted navy blue).
+	// grey tinted navy blue). A finish word is not a colour to blend
+	// ("Heather Red" is a heathered red, not red tinted heather grey): such
+	// names go to the head tier.
+	if slices.ContainsFunc(words, hasFinish) {
+		return Resolved{}, false
+	}
 	for i := len(words) - 1; i >= 1; i-- {
 		x, ok := m.find(strings.Join(words[:i], " "))
 		if !ok {
