@@ -6,7 +6,7 @@ BIN     := $(CURDIR)/bin
 EVAL    ?= ../shared/eval/dev/labels.csv
 BENCH   ?= ../shared/bench/images
 
-.PHONY: all build run swatches test fuzz bench bench-im imagemagick eval clean
+.PHONY: all build run swatches test fuzz bench bench-im imagemagick eval generate clean
 
 all: build
 
@@ -45,6 +45,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzProcess$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s .
 	$(GO) test -run '^$$' -fuzz '^FuzzProcessDC$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s .
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./colormap
+	$(GO) test -run '^$$' -fuzz '^FuzzResolve$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./colormap
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./internal/jpegdc
 	$(GO) test -run '^$$' -fuzz '^FuzzEncode$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./render
 
@@ -64,6 +65,11 @@ imagemagick:
 
 eval: build
 	$(BIN)/palettecli eval $(EVAL)
+
+# Regenerate the open colour vocabulary (colormap/internal/vocab) from its
+# pinned npm packages; make test checks that the committed table is current.
+generate:
+	cd colormap/internal/vocab && $(GO) generate
 
 clean:
 	rm -rf $(BIN) out

@@ -220,6 +220,21 @@ func TestUnknownColourName(t *testing.T) {
 	}
 }
 
+// explain says how names the map lacks were read, and flags unknown ones.
+func TestExplainGuessedNames(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r.html")
+	code, _, stderr := run(t, "explain", "-colors", "Iron Grey|Blorptastic", "-o", out, filepath.Join(images, "myntra_14064.jpg"))
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	page, _ := os.ReadFile(out)
+	for _, want := range []string{"read as Grey, left out: iron", "unknown name: neither the colour map nor the public colour-name lists know it"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
 func TestExplain(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "r.html")
 	code, _, stderr := run(t, "explain", "-colors", "Red|Blue", "-o", out, filepath.Join(images, "myntra_14064.jpg"))

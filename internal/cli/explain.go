@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/png"
 	"os"
+	"strings"
 
 	"github.com/disintegration/imaging"
 
@@ -94,6 +95,7 @@ func swatchSide(p []byte) int {
 var explainTmpl = template.Must(template.New("explain").Funcs(template.FuncMap{
 	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
 	"de":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
+	"join": strings.Join,
 	"x4":   func(n int) int { return 4 * n },
 	"barw": func(f float64) string { return fmt.Sprintf("%.0f", 300*f) },
 }).Parse(`<!doctype html>
@@ -128,8 +130,9 @@ code{background:#f4f4f4;padding:0 .2rem}
 <h2>Picks</h2>
 <div class="scroll"><table><tr><th>name</th><th>resolved as</th><th>colour</th><th>ΔE2000</th><th>share</th><th>confidence</th><th></th></tr>
 {{range .Rows}}<tr><td>{{.Name}}</td><td>{{.Resolved}} <span class="muted">({{.Via}})</span></td>
-<td><span class="chip" style="background:{{.Hex}}"></span> {{.Hex}}</td><td>{{if eq .Via "multi"}}–{{else}}{{de .DeltaE}}{{end}}</td><td>{{pct .Share}}</td><td>{{printf "%.2f" .Confidence}}</td>
-<td>{{if .LowConfidence}}<span class="warn">low confidence: the name may not describe this photo</span>{{end}}</td></tr>
+<td><span class="chip" style="background:{{.Hex}}"></span> {{.Hex}}</td><td>{{if or (eq .Via "multi") (eq .Via "unknown")}}–{{else}}{{de .DeltaE}}{{end}}</td><td>{{pct .Share}}</td><td>{{printf "%.2f" .Confidence}}</td>
+<td>{{if eq .Via "unknown"}}<span class="warn">unknown name: neither the colour map nor the public colour-name lists know it, so the swatch uses the product's main colour; add it to the colour map</span>
+{{else}}{{if eq .Via "head"}}<span class="warn">not in the colour map: read as {{.Resolved}}{{if .Dropped}}, left out: {{join .Dropped ", "}}{{end}}</span><br>{{end}}{{if eq .Via "vocabulary"}}<span class="warn">not in the colour map: its shade comes from the public list {{.Source}}{{if .Dropped}} (left out: {{join .Dropped ", "}}){{end}}</span><br>{{end}}{{if .LowConfidence}}<span class="warn">low confidence: the name may not describe this photo</span>{{end}}{{end}}</td></tr>
 {{end}}</table></div>
 
 <h2>Photo and its quantized colours</h2>
