@@ -62,16 +62,48 @@ type Color struct {
 
 // Warning is something about a preview that a person should check.
 type Warning struct {
-	// Kind is "modifier" (a name not in the map, worked out from other
-	// names), "low_confidence" (far from every colour of the photo),
-	// "uncertain" (confidence below WeakConfidence), "same_colour" (two
-	// names picked one colour) or "background" (a name picked the
-	// background).
+	// Kind is one of:
+	//
+	//   - "modifier": a name not in the map, its shades worked out from
+	//     the colour words in it ("Dusty Red");
+	//   - "head": a name not in the map, read as a colour word it
+	//     contains, other words left out ("Iron Grey" as "Grey");
+	//   - "vocabulary": a name not in the map, its shades taken from a
+	//     public colour-name list (palette.Pick.Source);
+	//   - "unknown": a name nothing knows, given the product's main colour
+	//     that no other name took (its pick is low_confidence, with no
+	//     "low_confidence" warning of its own);
+	//   - "low_confidence": far from every colour of the photo;
+	//   - "uncertain": confidence below WeakConfidence;
+	//   - "same_colour": two names picked one colour;
+	//   - "background": a name picked the background.
+	//
+	// The first four come first, once per name given (once per colour
+	// for a name that lists colours, "Navy & Blorp").
 	Kind string `json:"kind"`
 	// Names are the colour names concerned, as given.
 	Names   []string `json:"names"`
 	Message string   `json:"message"`
+	// Add is the colour-map entry that would make the name known, for
+	// "modifier", "head", "vocabulary" and "unknown" warnings; absent
+	// for the other kinds, and for a name that lists several colours
+	// ("Navy & Blorp"), where the part to add has its own name.
+	Add *Addition `json:"add,omitempty"`
 }
+
+// Addition is a suggested colour-map entry: the name as the catalog has
+// it, with shades to start from. The editor opens it with
+// /colormap?add=NAME&shades=HEX,HEX.
+type Addition struct {
+	Name string `json:"name"`
+	// Shades are "#rrggbb", 1 to MaxAddShades of them: the shades the
+	// name was resolved to (the first MaxAddShades), or, for an
+	// "unknown" name, the colour picked in the photo.
+	Shades []string `json:"shades"`
+}
+
+// MaxAddShades is the most shades an Addition suggests.
+const MaxAddShades = 6
 
 // WeakConfidence is the confidence below which a pick gets an "uncertain"
 // warning.
@@ -167,7 +199,7 @@ func (s *Server) run(ctx context.Context, req *previewRequest, build bool) (*pal
 		m = dm
 	}
 	if req.data == nil {
-		data, err := s.fetch(ctx, req, m)
+		data, err := s.fetch(ctx, req)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -177,7 +209,10 @@ func (s *Server) run(ctx context.Context, req *previewRequest, build bool) (*pal
 		return nil, nil, err
 	}
 	defer s.release()
-	res, err := palette.Process(ctx, req.data, req.names, &palette.Options{Map: m, Size: req.size, Limits: &s.limits})
+	// An unknown name is flagged, never an error: the page shows how each
+	// name was read and offers to add it to the map.
+	res, err := palette.Process(ctx, req.data, req.names, &palette.Options{
+		Map: m, Size: req.size, Limits: &s.limits, UnknownNames: palette.UnknownFlag})
 	if err != nil || !build {
 		return res, nil, err
 	}
@@ -185,9 +220,10 @@ func (s *Server) run(ctx context.Context, req *previewRequest, build bool) (*pal
 	return res, resp, err
 }
 
-// fetch reads the image a request refers to, once its names are known to
-// resolve.
-func (s *Server) fetch(ctx context.Context, req *previewRequest, m *colormap.Map) ([]byte, error) {
+// fetch reads the image a request refers to, once the request is known to
+// be worth it. Names no tier of the map knows do not stop it: the preview
+// flags them (palette.UnknownFlag) as the worker does by default.
+func (s *Server) fetch(ctx context.Context, req *previewRequest) ([]byte, error) {
 	switch {
 	case req.ref == "":
 		return nil, &Error{Status: http.StatusBadRequest, Code: "no_image",
@@ -198,34 +234,10 @@ func (s *Server) fetch(ctx context.Context, req *previewRequest, m *colormap.Map
 	case len(req.ref) > maxRefBytes:
 		return nil, &Error{Status: http.StatusBadRequest, Code: "bad_reference",
 			Message: "The image address is too long."}
-	}
-	if err := checkNames(m, req.names); err != nil {
-		return nil, err
+	case len(req.names) > palette.MaxNames:
+		return nil, fmt.Errorf("%w: more than %d", palette.ErrTooManyNames, palette.MaxNames)
 	}
 	return s.cfg.Fetch(ctx, req.ref, s.limits.MaxBytes)
-}
-
-// checkNames reports every name m cannot resolve, as Process would.
-func checkNames(m *colormap.Map, names []string) error {
-	if len(names) > palette.MaxNames {
-		return fmt.Errorf("%w: more than %d", palette.ErrTooManyNames, palette.MaxNames)
-	}
-	var unknown []string
-	for _, n := range names {
-		if _, err := m.Resolve(n); err != nil {
-			if !errors.Is(err, colormap.ErrUnknownName) {
-				return err
-			}
-			if r := []rune(n); len(r) > 40 {
-				n = string(r[:40]) + "…"
-			}
-			unknown = append(unknown, strconv.Quote(n))
-		}
-	}
-	if len(unknown) > 0 {
-		return fmt.Errorf("%w: %s", colormap.ErrUnknownName, strings.Join(unknown, ", "))
-	}
-	return nil
 }
 
 // response builds the JSON answer.
@@ -279,24 +291,39 @@ func onWhite(img image.Image) image.Image {
 	return out
 }
 
-// warnings lists what a person should check about res.
+// warnings lists what a person should check about res: first how each
+// name the map lacks was read (once per name given), then each pick's
+// doubts, then colours two names share and names on the background.
 func warnings(res *palette.Result) []Warning {
 	ws := []Warning{}
-	seen := map[int]bool{} // names (by index) already warned about for Via
+	// A name that lists colours ("Navy & White") has one pick per colour
+	// with the same Index; "Multi" has several too, all via "multi".
+	picks, multis := map[int]int{}, map[int]int{}
 	for _, p := range res.Picks {
-		if p.Via == "modifier" && !seen[p.Index] {
-			seen[p.Index] = true
-			as := ""
-			if !strings.EqualFold(strings.Join(strings.Fields(p.Resolved), " "), strings.Join(strings.Fields(p.Name), " ")) {
-				as = fmt.Sprintf(" (as %q)", p.Resolved)
-			}
-			ws = append(ws, Warning{Kind: "modifier", Names: []string{p.Name}, Message: fmt.Sprintf(
-				"%q is not in the colour map, so its shades were worked out from the colour words in it%s. Check that the swatch colour looks right, or add %q to the colour map.",
-				p.Name, as, p.Name)})
+		picks[p.Index]++
+		if p.Via == "multi" {
+			multis[p.Index]++
+		}
+	}
+	type said struct {
+		index         int
+		via, resolved string
+	}
+	seen := map[said]bool{}
+	for _, p := range res.Picks {
+		k := said{p.Index, p.Via, p.Resolved}
+		if seen[k] {
+			continue
+		}
+		list := picks[p.Index] > 1 && multis[p.Index] < picks[p.Index]
+		if w, ok := nameWarning(res, p, list); ok {
+			seen[k] = true
+			ws = append(ws, w)
 		}
 	}
 	for _, p := range res.Picks {
 		switch {
+		case p.Via == "unknown": // said above; low_confidence would be noise
 		case p.LowConfidence && p.Via == "multi":
 			ws = append(ws, Warning{Kind: "low_confidence", Names: []string{p.Name}, Message: fmt.Sprintf(
 				"%q found no clear product colour in this photo.", p.Name)})
@@ -351,6 +378,138 @@ func warnings(res *palette.Result) []Warning {
 			joinQuoted(names), res.Candidates[c].Hex)})
 	}
 	return ws
+}
+
+// nameWarning is the warning about how p's name was read, for a name the
+// map lacks (Via "modifier", "head", "vocabulary" or "unknown"); ok is
+// false for the others. list says the name lists several colours, p being
+// one of them.
+func nameWarning(res *palette.Result, p palette.Pick, list bool) (w Warning, ok bool) {
+	w = Warning{Kind: p.Via, Names: []string{p.Name}}
+	addName := fmt.Sprintf("add %q to the colour map", p.Name)
+	if list {
+		addName = "add the name of that colour to the colour map"
+	}
+	switch p.Via {
+	case "modifier":
+		if list {
+			w.Message = fmt.Sprintf("%q is not in the colour map as written, so the shades of one of its colours were worked out from the colour words in it (as %q). Check that the swatch colour looks right, or %s.",
+				p.Name, p.Resolved, addName)
+			break
+		}
+		as := ""
+		if !sameName(p.Resolved, p.Name) {
+			as = fmt.Sprintf(" (as %q)", p.Resolved)
+		}
+		w.Message = fmt.Sprintf("%q is not in the colour map, so its shades were worked out from the colour words in it%s. Check that the swatch colour looks right, or %s.",
+			p.Name, as, addName)
+	case "head":
+		what := "it was read"
+		if list {
+			what = "one of its colours was read"
+		}
+		w.Message = fmt.Sprintf("%q is not in the colour map; %s as %q%s. Check the swatch colour, or %s.",
+			p.Name, what, p.Resolved, leftOut(p.Dropped), addName)
+	case "vocabulary":
+		as := ""
+		if !sameName(p.Resolved, p.Name) {
+			as = fmt.Sprintf(", read as %q%s", p.Resolved, leftOut(p.Dropped))
+		}
+		whose := "its shade comes"
+		if list {
+			whose = "the shade of one of its colours comes"
+		}
+		src := ""
+		if p.Source != "" {
+			src = " (" + p.Source + ")"
+		}
+		w.Message = fmt.Sprintf("%q is not in the colour map; %s from a public colour-name list%s%s. Such a list may mean another shade than the catalog: check the swatch colour, or %s.",
+			p.Name, whose, src, as, addName)
+	case "unknown":
+		colour := "the product's main colour"
+		if len(res.Picks) > 1 && !sharesCandidate(res, p) {
+			colour += " that no other name took"
+		}
+		if list {
+			w.Message = fmt.Sprintf("%q names several colours, and nothing knows one of them: not the colour map, not the public colour-name lists. The swatch gives it %s (%s). Add the name of that colour to the colour map.",
+				p.Name, colour, p.Hex)
+			break
+		}
+		w.Message = fmt.Sprintf("Nothing knows %q: not the colour map, not the public colour-name lists. The swatch gives it %s (%s). Add it to the colour map.",
+			p.Name, colour, p.Hex)
+	default:
+		return Warning{}, false
+	}
+	if !list {
+		w.Add = addition(p)
+	}
+	return w, true
+}
+
+// addition is the colour-map entry that would make p's name known: its
+// resolved shades, or the colour picked for an unknown name. It is nil
+// when the name cannot be an entry of the map.
+func addition(p palette.Pick) *Addition {
+	if !entryName(p.Name) {
+		return nil
+	}
+	a := &Addition{Name: p.Name}
+	for _, c := range p.Prototypes {
+		if len(a.Shades) == MaxAddShades {
+			break
+		}
+		a.Shades = append(a.Shades, palette.Hex(c))
+	}
+	if len(a.Shades) == 0 {
+		a.Shades = []string{p.Hex}
+	}
+	return a
+}
+
+// maxAddName is the longest name, in bytes, an Addition is offered for.
+const maxAddName = 200
+
+// entryName reports whether name can be the name of a colour-map entry as
+// it is, by the map's own rules.
+func entryName(name string) bool {
+	if len(name) > maxAddName || strings.ContainsAny(name, "#:\r\n") {
+		return false
+	}
+	m, err := colormap.Parse(strings.NewReader(name+": #000000\n"), "")
+	if err != nil {
+		return false
+	}
+	es := m.Entries()
+	return len(es) == 1 && es[0].Name == name
+}
+
+// leftOut says which words were left out of a name: ` (left out: "iron")`,
+// or "" for none.
+func leftOut(words []string) string {
+	if len(words) == 0 {
+		return ""
+	}
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = strconv.Quote(w)
+	}
+	return " (left out: " + strings.Join(q, ", ") + ")"
+}
+
+// sameName reports whether two names differ only in case and spacing.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
+}
+
+// sharesCandidate reports whether another pick took p's colour too.
+func sharesCandidate(res *palette.Result, p palette.Pick) bool {
+	n := 0
+	for _, q := range res.Picks {
+		if q.Candidate == p.Candidate {
+			n++
+		}
+	}
+	return n > 1
 }
 
 func joinQuoted(names []string) string {

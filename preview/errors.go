@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/colormap"
@@ -17,7 +16,10 @@ import (
 // Error is an API error: an HTTP status and a message meant for the person
 // using the page. It is the JSON body of every error response:
 //
-//	{"error": "…", "code": "unknown_name", "problems": [{"line": 3, "message": "…"}]}
+//	{"error": "…", "code": "invalid_colormap", "problems": [{"line": 3, "message": "…"}]}
+//
+// A colour name no tier of the map knows is not an error: the preview
+// flags it (see Warning).
 type Error struct {
 	Status int `json:"-"`
 	// Code is a stable machine-readable name of the condition.
@@ -84,9 +86,6 @@ func apiError(err error) (*Error, bool) {
 	case errors.Is(err, palette.ErrOptions):
 		return &Error{Status: http.StatusBadRequest, Code: "bad_option",
 			Message: "A setting of the request is out of range."}, true
-	case errors.Is(err, colormap.ErrUnknownName):
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "unknown_name",
-			Message: unknownMessage(err)}, true
 	case errors.As(err, &le):
 		return mapError(le), true
 	case errors.Is(err, store.ErrForbidden):
@@ -122,19 +121,6 @@ func apiError(err error) (*Error, bool) {
 // statusCoder is an error of the image host's answer with its HTTP status
 // (store.StatusError, the S3 client's errors).
 type statusCoder interface{ HTTPStatusCode() int }
-
-// unknownMessage lists the unknown names of a colormap.ErrUnknownName
-// error (the names are the client's own input).
-func unknownMessage(err error) string {
-	names := err.Error()
-	if i := strings.Index(names, colormap.ErrUnknownName.Error()); i >= 0 {
-		names = strings.TrimLeft(names[i+len(colormap.ErrUnknownName.Error()):], ": ")
-	}
-	if names == "" {
-		return "A colour name is not in the colour map."
-	}
-	return "Not in the colour map: " + names + ". Check the spelling, or add the name (or an alias) in the colour-map editor."
-}
 
 // mapError turns the problems of a colour-map text into a 422.
 func mapError(le colormap.Errors) *Error {

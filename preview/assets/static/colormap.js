@@ -7,7 +7,7 @@
   let saved = null;                 // the map in use: {etag, text, entries, ...}
   let draft = null;                 // {text, entries, problems}
   let lastGood = [];                // entries of the last draft without problems
-  let editing = null;               // {line} of the open edit form (0: new)
+  let editing = null;               // the open edit form: {line (0: new), preset, node, change}
   let checkSeq = 0;
   const listBox = $("#entries");
   const search = $("#search");
@@ -88,7 +88,7 @@
     const err = await load();
     if (!err) {
       for (const c of controls) c.inert = false;
-      if (retrying) search.focus();
+      if (!openFromLink() && retrying) search.focus();
       return;
     }
     const retry = el("button", { type: "button", class: "btn", id: "retry", text: "Try again" });
@@ -98,6 +98,45 @@
     listBox.replaceChildren(el("div", { class: "msg error load-error", role: "alert" },
       el("strong", { text: "The colour names could not be loaded. " }), err, el("br"), retry));
     if (retrying) retry.focus();
+  }
+
+  // A link from the swatch preview, colormap?add=NAME&shades=#RRGGBB,…,
+  // opens the form for a new entry filled in with them (after checking
+  // them as the map would), or shows the entry if the map has the name
+  // already. It returns whether it put the focus somewhere.
+  const validName = (n) => n !== "" && n.length <= 200 && !/[#:,|]/.test(n) && !/[\p{Cc}\p{Cf}]/u.test(n);
+  function openFromLink() {
+    const q = new URLSearchParams(location.search);
+    if (!q.has("add")) return false;
+    history.replaceState(null, "", location.pathname); // a reload does not open it again
+    const name = (q.get("add") || "").trim();
+    const given = (q.get("shades") || "").split(",").map((h) => h.trim()).filter(Boolean);
+    const shades = given.filter((h) => /^#[0-9a-f]{6}$/i.test(h)).map((h) => h.toUpperCase()).slice(0, 12);
+    if (!validName(name)) {
+      flash("The link asks to add a colour name the map cannot have" + (name ? " (“" + name.slice(0, 60) + "”)" : "") + ": a name cannot be empty or contain # : , or |.", "error");
+      return false;
+    }
+    const known = lastGood.find((e) => [e.name, ...e.aliases].some((n) => key(n) === key(name)));
+    if (known) {
+      search.value = known.name;
+      renderAll();
+      flash("“" + name + "” is in the colour map already" + (key(known.name) !== key(name) ? ", as another name for “" + known.name + "”." : "."), "ok");
+      focusEntry(known.name, -1);
+      return true;
+    }
+    let note = editable ? "From the swatch preview. Check the shades (try them on a photo if unsure), press Add, then Save." :
+      "From the swatch preview. Check the shades and try them on a photo; this page cannot save.";
+    if (shades.length < given.length) note += " Shades in the link that are not #RRGGBB were left out.";
+    editing = { line: 0, preset: { name: name, shades: shades, note: note } };
+    search.value = "";
+    renderAll();
+    focusEdit();
+    const input = $("#edit-name");
+    if (input) input.setSelectionRange(input.value.length, input.value.length);
+    // The try panel is set to try the name: a photo is all it lacks.
+    const first = $("#try-names input");
+    if (first && !tryNames.values().length) first.value = name;
+    return true;
   }
 
   function setDraft(text, res) {
@@ -205,7 +244,7 @@
       : lastGood.length + " colour names";
     const rows = [];
     // The open form is kept across renders, so what is typed in it stays.
-    const form = (e) => editing.node || (editing.node = editForm(e));
+    const form = (e) => editing.node || (editing.node = editForm(e, editing.preset));
     let formShown = false;
     for (const e of shown) {
       if (editing && editing.line === e.line) { rows.push(form(e)); formShown = true; continue; }
@@ -281,12 +320,15 @@
     if (f) { f.focus(); f.scrollIntoView({ block: "nearest" }); }
   }
 
-  // editForm is the form for e (null: a new entry). Every change is checked
-  // against the whole draft as you type.
-  function editForm(e) {
+  // editForm is the form for e (null: a new entry, filled in with preset
+  // {name, shades, note} when given). Every change is checked against the
+  // whole draft as you type; while the change checks out, "Try your
+  // changes on a photo" includes it (editing.change).
+  function editForm(e, preset) {
     const isNew = e === null;
-    const cur = isNew ? { name: "", aliases: [], prototypes: ["#808080"], kind: "shades" } :
-      { name: e.name, aliases: e.aliases.slice(), prototypes: e.prototypes.slice(), kind: e.kind };
+    const cur = !isNew ? { name: e.name, aliases: e.aliases.slice(), prototypes: e.prototypes.slice(), kind: e.kind } :
+      preset ? { name: preset.name, aliases: [], prototypes: preset.shades.length ? preset.shades : ["#808080"], kind: "shades" } :
+        { name: "", aliases: [], prototypes: ["#808080"], kind: "shades" };
     const name = el("input", { type: "text", id: "edit-name", value: cur.name, autocomplete: "off", spellcheck: "false", placeholder: "e.g. Dusty Pink" });
     const aliases = el("input", { type: "text", id: "edit-aliases", value: cur.aliases.join(", "), autocomplete: "off", spellcheck: "false", placeholder: "other catalog spellings, separated by commas" });
     const multi = el("input", { type: "checkbox", id: "edit-multi", checked: cur.kind === "multi" });
@@ -336,6 +378,7 @@
       if (/[#:,|]/.test(v.name)) local.push("A name cannot contain # : , or |.");
       const w = withLine(draft.text, isNew ? 0 : e.line, v);
       candidate = null;
+      offer(null);
       if (local.length) { show(local); return; }
       const res = await check(w.text);
       if (!res) return;
@@ -344,7 +387,15 @@
       if (others > 0 && mine.length === 0 && draft.problems.length === 0) mine.push("This change clashes with another line: " + res.problems[0].message);
       show(mine);
       if (mine.length === 0) candidate = w.text;
+      offer(candidate && { text: candidate, name: v.name.trim() });
     }, 250);
+    // offer lets the try panel use the change being made here.
+    function offer(change) {
+      if (!editing || editing.node !== form) return;
+      const had = editing.change;
+      editing.change = change;
+      if (change || had) tryChanges();
+    }
     function show(msgs) {
       problems.textContent = msgs.join(" ");
       problems.hidden = msgs.length === 0;
@@ -374,8 +425,10 @@
     // Closing the form puts the focus back where it was opened from.
     cancel.addEventListener("click", () => {
       const at = rowIndex(form);
+      const had = editing && editing.change;
       editing = null;
       renderAll();
+      if (had) tryChanges(); // the try showed the change just dropped
       if (isNew && !$("#add").disabled) $("#add").focus();
       else focusEntry(isNew ? null : e.name, at);
     });
@@ -383,6 +436,7 @@
 
     const form = el("div", { class: "edit", "data-editing": isNew ? "" : e.name },
       el("h3", {}, isNew ? "New colour name " : "Edit “" + e.name + "” ", preview),
+      isNew && preset && preset.note ? el("p", { class: "preset-note", text: preset.note }) : null,
       el("div", { class: "grid" },
         el("label", { for: "edit-name", text: "Name" }), name,
         el("span", { class: "group-label", id: "edit-shades-label", text: "Shades" }),
@@ -416,7 +470,11 @@
     search.closest(".search").hidden = on;
     $("#add").hidden = on;
     $("#count").hidden = on;
-    if (on) { editing = null; textArea.value = draft.text; }
+    if (on) {
+      if (editing && editing.change) tryChanges(); // the open change is dropped
+      editing = null;
+      textArea.value = draft.text;
+    }
     // Leaving the text: what was typed in the last moment is not checked
     // yet; check it now (the pending check does nothing outside the text).
     else if (textArea.value !== draft.text) applyText(textArea.value);
@@ -540,38 +598,52 @@
     if (!f) { st.className = "status error"; st.textContent = "Choose a photo first."; return; }
     if (!tryNames.values().length) { st.className = "status error"; st.textContent = "Type at least one colour name."; return; }
     if (draft.problems.length) { st.className = "status error"; st.textContent = "Fix the problems in your changes first."; return; }
+    // Your changes: the draft, with the change in the open form when it
+    // checks out. They go with every try (the map in use is only the
+    // "before"), so a name that only they have resolves as it will once
+    // saved.
+    const open = editing && editing.node && editing.node.isConnected ? editing.change : null;
+    const text = open ? open.text : draft.text;
     const seq = ++trySeq;
     st.className = "status busy";
     st.textContent = "Making the swatches…";
-    const form = (withDraft) => {
+    const form = (colormap) => {
       const fd = new FormData();
       fd.append("image", f, f.name);
       fd.append("colors", tryNames.values().join("|"));
       fd.append("size", "40");
-      if (withDraft) fd.append("colormap", draft.text);
+      if (colormap !== null) fd.append("colormap", colormap);
       return { method: "POST", body: fd, headers: { Accept: "application/json" } };
     };
-    const dirty = draft.text !== saved.text;
-    const [before, after] = await Promise.all([api("v1/preview", form(false)), dirty ? api("v1/preview", form(true)) : null]);
+    const [before, after] = await Promise.all([api("v1/preview", form(null)), api("v1/preview", form(text))]);
     if (seq !== trySeq) return;
-    const a = after || before;
-    if (!before.ok || !a.ok) {
+    if (!before.ok || !after.ok) {
       st.className = "status error";
-      st.textContent = (!before.ok ? before : a).data.error;
+      st.textContent = (!before.ok ? before : after).data.error;
       return;
     }
     st.className = "status";
-    st.textContent = dirty ? "" : "No changes yet: both use the map in use.";
+    st.textContent = text === saved.text ? "No changes yet: both use the map in use." :
+      open ? "“With your changes” includes “" + open.name + "”, still open in the list: press " + ($("#edit-done") ? $("#edit-done").textContent : "Add") + " there to keep it." : "";
     $("#try-result").hidden = false;
     $("#try-before").src = "data:image/png;base64," + before.data.swatch;
-    $("#try-after").src = "data:image/png;base64," + a.data.swatch;
-    const items = before.data.colors.map((p, i) => {
-      const q = a.data.colors[i] || p;
+    $("#try-after").src = "data:image/png;base64," + after.data.swatch;
+    // A name listing colours has a pick per colour: the k-th pick of a
+    // name before goes with its k-th pick after.
+    const seen = new Map();
+    const items = after.data.colors.map((q) => {
+      const k = seen.get(q.name) || 0;
+      seen.set(q.name, k + 1);
+      const p = before.data.colors.filter((x) => x.name === q.name)[k] || q;
       const moved = q.hex !== p.hex;
-      return el("li", { class: moved ? "moved" : "", "data-name": p.name, "data-before": p.hex, "data-after": q.hex },
-        el("span", { class: "pname", text: p.name }),
+      // How the name was read, when the map does not have it as written;
+      // before → after when your changes read it another way.
+      const how = p.via !== q.via ? (readAs(p) || "in the colour map") + " → " + (readAs(q) || "in the colour map") : readAs(q);
+      return el("li", { class: moved ? "moved" : "", "data-name": q.name, "data-before": p.hex, "data-after": q.hex, "data-via-before": p.via, "data-via": q.via },
+        el("span", { class: "pname", text: q.name }),
         el("span", { class: "chip", bg: p.hex, title: p.hex }), p.hex,
-        moved ? [" → ", el("span", { class: "chip", bg: q.hex, title: q.hex }), q.hex, " ", el("span", { class: "tag warn", text: "moved" })] : el("span", { class: "muted", text: " (same)" }));
+        moved ? [" → ", el("span", { class: "chip", bg: q.hex, title: q.hex }), q.hex, " ", el("span", { class: "tag warn", text: "moved" })] : el("span", { class: "muted", text: " (same)" }),
+        how ? el("span", { class: "how", text: how }) : null);
     });
     $("#try-picks").replaceChildren(...items);
   }

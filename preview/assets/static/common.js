@@ -57,6 +57,21 @@ function deWords(de) {
   return "far from the name";
 }
 
+// readAs says in a few words how a pick's name was understood when the
+// colour map does not have it as written ("read as Grey · left out:
+// iron"), or "" when it does.
+function readAs(p) {
+  const differs = p.resolved && p.resolved.toLowerCase() !== p.name.toLowerCase();
+  const left = p.dropped && p.dropped.length ? " · left out: " + p.dropped.join(", ") : "";
+  switch (p.via) {
+    case "modifier": return "worked out from its words" + (differs ? " as " + p.resolved : "");
+    case "head": return "read as " + p.resolved + left;
+    case "vocabulary": return "from " + (p.source || "a public") + " list" + (differs ? " · read as " + p.resolved : "") + left;
+    case "unknown": return "unknown name: main colour";
+  }
+  return "";
+}
+
 function confClass(c) {
   return c >= 0.7 ? "good" : c >= WEAK_CONFIDENCE ? "fair" : "poor";
 }

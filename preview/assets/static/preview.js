@@ -122,7 +122,8 @@
 
     // Warnings.
     const wl = $("#warn-list");
-    wl.replaceChildren(...d.warnings.map((w) => el("li", { "data-kind": w.kind, text: w.message })));
+    wl.replaceChildren(...d.warnings.map((w) => el("li", { "data-kind": w.kind },
+      w.message, w.add ? [" ", addLink(w.add)] : null)));
     $("#warnings").hidden = d.warnings.length === 0;
     $("#all-good").hidden = d.warnings.length !== 0;
     const flagged = new Set();
@@ -159,29 +160,38 @@
     $("#quantized").src = "data:image/png;base64," + d.quantized;
   }
 
+  // addLink opens the editor with a new entry filled in: the name as
+  // given and the suggested shades. The editor checks both again.
+  function addLink(a) {
+    const href = "colormap?add=" + encodeURIComponent(a.name) + "&shades=" + a.shades.map(encodeURIComponent).join(",");
+    return el("a", { class: "add-link", href: href, "data-name": a.name, "aria-label": "Add “" + a.name + "” to the colour map" },
+      "Add to the colour map",
+      el("span", { class: "add-shades", "aria-hidden": "true" }, a.shades.map((h) => el("span", { bg: h }))));
+  }
+
   function pickRow(p, d, flagged) {
     const multi = p.via === "multi";
+    const read = readAs(p);
     let how;
     switch (p.via) {
       case "exact": how = "in the colour map"; break;
       case "alias": how = "another name for " + p.resolved; break;
-      case "modifier": how = "not in the map: worked out from its words" + (p.resolved.toLowerCase() !== p.name.toLowerCase() ? " (as " + p.resolved + ")" : ""); break;
       case "multi": how = "one of the product's main colours"; break;
-      default: how = p.resolved;
+      default: how = read ? null : p.resolved; // read says it
     }
     const c = d.candidates[p.candidate];
-    return el("div", { class: "pick" + (flagged ? " flag" : ""), "data-name": p.name, "data-hex": p.hex },
+    return el("div", { class: "pick" + (flagged ? " flag" : ""), "data-name": p.name, "data-hex": p.hex, "data-via": p.via },
       el("span", { class: "chip", bg: p.hex, title: p.hex }),
-      el("span", { class: "name" }, p.name, " ", p.via === "modifier" ? el("span", { class: "tag warn", text: "not in map" }) : null,
+      el("span", { class: "name" }, p.name, " ", read ? el("span", { class: "tag warn", text: "not in map" }) : null,
         c && c.background ? el("span", { class: "tag warn", text: "background" }) : null),
       el("span", { class: "stat" },
-        multi ? el("b", { text: pct(p.share) }) : el("b", { text: "ΔE " + p.delta_e.toFixed(1) }),
-        el("span", { class: "sub", text: multi ? "of the product" : deWords(p.delta_e) })),
+        multi ? el("b", { text: pct(p.share) }) : p.via === "unknown" ? el("b", { text: "ΔE –" }) : el("b", { text: "ΔE " + p.delta_e.toFixed(1) }),
+        el("span", { class: "sub", text: multi ? "of the product" : p.via === "unknown" ? "no shade to compare" : deWords(p.delta_e) })),
       el("span", { class: "stat" },
         el("b", { text: pct(p.confidence) }), " confidence",
         p.low_confidence ? el("span", { class: "tag warn", text: "low" }) : null,
         el("span", { class: "meter " + (p.low_confidence ? "poor" : confClass(p.confidence)) }, el("span", { "width%": (100 * p.confidence).toFixed(0) }))),
-      el("span", { class: "how" }, el("span", { class: "hex", text: p.hex }), " · " + how),
+      el("span", { class: "how" }, el("span", { class: "hex", text: p.hex }), " · ", read ? el("span", { class: "read", text: read }) : how),
     );
   }
 })();
