@@ -1,7 +1,8 @@
 // Package colormap maps catalog colour names to prototype shades: the
 // human-edited colour-map file, its embedded default, name normalisation,
-// aliases, compositional modifiers ("Light Blue", "Greenish Khaki") and
-// specials ("Multi").
+// aliases, compositional modifiers ("Light Blue", "Greenish Khaki"),
+// specials ("Multi"), and the tiers behind the map that give every name an
+// answer (head words, finish words, an open vocabulary).
 //
 // # File format
 //
@@ -72,6 +73,39 @@
 // entry is used. Composition works in OKLab, where hue stays constant as
 // lightness changes; "nearest" is CIEDE2000. Composed shades are brought
 // into the sRGB gamut by lowering chroma at constant lightness and hue.
+//
+// # Behind the map
+//
+// Real catalogs use thousands of names the map will never list ("Iron
+// Grey", "Navy Heather", "Oatmeal"). What the map cannot find or compose
+// goes through further tiers; [Resolved.Via] says which answered:
+//
+//   - The name is cleaned as a person reads it: "Blue (Light)" is "Light
+//     Blue"; punctuation, words with digits ("Red 040") and trailing sizes
+//     ("Red XL") are dropped. The map and composition are tried again.
+//   - [Head]: words the map does not know are dropped around the colour
+//     words it does know, and the rest is resolved ("Iron Grey" is Grey,
+//     "Light Storm Blue" Light Blue); failing that the last known word, the
+//     head of an English noun phrase ("Storm Cloud Navy" is Navy). Finish
+//     and texture words shift the shades the way they do on a garment
+//     ([HeatherAmount], [WashedAmount], [DyedAmount], [AntiqueAmount]):
+//     "Navy Heather" is a lighter, greyer navy, "Washed Black" a soft
+//     charcoal; "True", "Solid", "Classic" change nothing. A finish word is
+//     never blended as a colour ("Heather Red" is a heathered red even when
+//     the map has "Heather").
+//   - [Vocabulary]: the open vocabulary of public colour-name lists (xkcd,
+//     ISCC-NBS, color-name-list; see colormap/internal/vocab), by the name
+//     as written, cleaned, without finish words, then its longest run of
+//     trailing, then leading, words. It never overrides the map: it is only
+//     asked about names the map and the head tier cannot read.
+//   - A one-word name nothing knows is read as a compound whose head is its
+//     end ("Crunchberry" is a berry: [Head] when the map has the part,
+//     [Vocabulary] when the lists do).
+//   - [Unknown]: only [Map.ResolveAll] returns it; the caller decides
+//     (package palette gives such a name the product's main colour, flagged).
+//
+// [Map.ResolveAll] also splits a name that lists colours ("Navy & White",
+// "Black/White", "Red and Black") into one Resolved per colour.
 //
 // A [Map] is immutable: any number of goroutines may call its methods
 // concurrently.
