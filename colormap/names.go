@@ -147,7 +147,13 @@ func cleanName(name string) string {
 			out.WriteByte(' ')
 		}
 	}
-	words := strings.Fields(Normalize(front.String() + " " + rest.String()))
+	var inner []string // a parenthesised size says nothing about colour: "Red (S)"
+	for _, w := range strings.Fields(Normalize(front.String())) {
+		if !sizes[w] {
+			inner = append(inner, w)
+		}
+	}
+	words := append(inner, strings.Fields(Normalize(rest.String()))...)
 	kept := words[:0:0]
 	for _, w := range words {
 		if !strings.ContainsFunc(w, unicode.IsDigit) {

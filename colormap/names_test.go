@@ -141,8 +141,8 @@ func TestResolveForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got, want := mustResolve(t, m, tt.q), mustResolve(t, m, tt.same)
-		if got.Name != want.Name || !reflect.DeepEqual(got.Shades, want.Shades) {
-			t.Errorf("Resolve(%q) = %q %v, want %q %v", tt.q, got.Name, got.Shades, want.Name, want.Shades)
+		if got.Name != want.Name || got.Via != want.Via || !reflect.DeepEqual(got.Shades, want.Shades) {
+			t.Errorf("Resolve(%q) = %q %v %v, want %q %v %v", tt.q, got.Name, got.Via, got.Shades, want.Name, want.Via, want.Shades)
 		}
 	}
 	// A name that is only a code or a size is not a colour.
