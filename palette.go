@@ -57,7 +57,7 @@ type Options struct {
 	// twice the budget.
 	AnalysisPixels int
 	// Matcher chooses the candidates; nil means the zero match.Matcher
-	// (textile-weighted ΔE2000 for choosing, and its defaults).
+	// (match.CIEDE2000Garment for choosing, and its defaults).
 	Matcher *match.Matcher
 	// Limits bound the input of Process; nil means the defaults.
 	Limits *Limits
@@ -167,7 +167,8 @@ func (o *Options) get() Options {
 // Result is the outcome of one job.
 type Result struct {
 	// Picks has one entry per name, in the order of the names; "Multi"
-	// yields one entry per chosen colour, all with the name as given.
+	// yields one entry per chosen colour, and a name listing colours
+	// ("Navy & White") one per colour, all with the name as given.
 	Picks []Pick
 	// Candidates are the photo's colours offered to the names: product
 	// colours by share, then background colours.
@@ -197,12 +198,16 @@ type Pick struct {
 	Via      string   `json:"via"`
 	Dropped  []string `json:"dropped,omitempty"`
 	Source   string   `json:"source,omitempty"`
+	// Part is the part of a name listing colours this pick was read from
+	// ("White" of "Navy & White"); empty otherwise.
+	Part string `json:"part,omitempty"`
 	// Prototypes are the shades the name resolved to (none for "multi"
 	// and "unknown"): what an editor would write into the colour map.
 	Prototypes []color.NRGBA `json:"-"`
 	// Index is the position of the name in the names given to Generate,
 	// Candidate the index of the chosen candidate, and Distances the
-	// standard ΔE2000 from the name to every candidate (nil for "Multi").
+	// standard ΔE2000 from the name to every candidate (nil for "Multi"
+	// and unknown names).
 	Index     int       `json:"-"`
 	Candidate int       `json:"-"`
 	Distances []float64 `json:"-"`
@@ -227,7 +232,8 @@ func Hex(c color.Color) string {
 // Process makes the swatch for an encoded photo: it decodes data within
 // opts.Limits (large JPEGs at 1/8 scale, see DCMinPixels) and runs the rest
 // of the pipeline as Generate does. Names are resolved first, so a job
-// with an unknown name fails before any decoding.
+// with too many names (or, with UnknownFail, an unknown one) fails before
+// any decoding.
 func Process(ctx context.Context, data []byte, names []string, opts *Options) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
@@ -268,9 +274,12 @@ func ProcessReader(ctx context.Context, r io.Reader, names []string, opts *Optio
 }
 
 // Generate makes the swatch for img and the catalog colour names. img is not
-// modified. Names the map cannot resolve are an error wrapping
-// colormap.ErrUnknownName that lists them; when names is empty (or all
-// blank) the error is ErrNoNames. A photo with no opaque pixel gives
+// modified. A name no tier of the map knows gets the product's main colour
+// left over, flagged (Via "unknown"); with opts.UnknownNames UnknownFail
+// such names are an error wrapping colormap.ErrUnknownName that lists
+// them. When names is empty (or all blank) the error is ErrNoNames; more
+// than MaxNames colours (names, and the parts of names that list colours)
+// give ErrTooManyNames. A photo with no opaque pixel gives
 // ErrNoOpaque, one beyond opts.Limits.MaxPixels ErrTooManyPx.
 func Generate(ctx context.Context, img image.Image, names []string, opts *Options) (*Result, error) {
 	if err := opts.Validate(); err != nil {
@@ -312,7 +321,8 @@ func runPipeline(ctx context.Context, small *image.NRGBA, resolved []named, o *O
 	return &Result{Picks: picks, Candidates: cands, Swatch: png, Quantized: q.Image}, nil
 }
 
-// MaxNames is the most colour names one job may carry.
+// MaxNames is the most colours one job may name: names, with a name that
+// lists colours ("Navy & White") counting each.
 const MaxNames = 16
 
 // named is a resolved name and its position in the names given.
@@ -335,11 +345,14 @@ func resolve(m *colormap.Map, names []string, policy UnknownNames) ([]named, err
 		if count == MaxNames {
 			return nil, fmt.Errorf("%w: more than %d", ErrTooManyNames, MaxNames)
 		}
-		count++
-		for _, r := range m.ResolveAll(n) {
+		parts := m.ResolveAll(n)
+		if count += len(parts); count > MaxNames {
+			return nil, fmt.Errorf("%w: more than %d colours", ErrTooManyNames, MaxNames)
+		}
+		for _, r := range parts {
 			if r.Via == colormap.Unknown && policy == UnknownFail {
-				unknown = append(unknown, quoteShort(n))
-				break
+				unknown = append(unknown, quoteShort(cmp.Or(r.Part, n)))
+				continue
 			}
 			rs = append(rs, named{r, i})
 		}
@@ -445,13 +458,23 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 	for _, p := range matched {
 		taken[p.Candidate] = true
 	}
+	var multiChosen []int
+	for _, r := range rs {
+		if r.Kind == colormap.Multi {
+			multiChosen = multi(mc)
+			for _, j := range multiChosen {
+				taken[j] = true
+			}
+			break
+		}
+	}
 
 	var picks []Pick
 	next := 0
 	for _, r := range rs {
 		switch {
 		case r.Kind == colormap.Multi:
-			chosen := multi(mc)
+			chosen := multiChosen
 			// Confidence: how much of the product the chosen colours
 			// cover, full from half of it.
 			covered := 0.0
@@ -465,7 +488,7 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 				picks = append(picks, Pick{
 					Name: r.Query, Color: cands[j].Color, Hex: cands[j].Hex,
 					Share: cands[j].Share, Confidence: conf, LowConfidence: covered == 0,
-					Resolved: r.Name, Via: "multi", Index: r.index, Candidate: j,
+					Resolved: r.Name, Via: "multi", Part: r.Part, Index: r.index, Candidate: j,
 				})
 			}
 			continue
@@ -475,7 +498,7 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 			picks = append(picks, Pick{
 				Name: r.Query, Color: cands[j].Color, Hex: cands[j].Hex,
 				Share: cands[j].Share, LowConfidence: true,
-				Via: r.Via.String(), Index: r.index, Candidate: j,
+				Via: r.Via.String(), Part: r.Part, Index: r.index, Candidate: j,
 			})
 			continue
 		}
@@ -493,7 +516,7 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 			Name: r.Query, Color: c.Color, Hex: c.Hex,
 			DeltaE: round(p.DeltaE, 2), Share: c.Share,
 			Confidence: conf, LowConfidence: p.LowConfidence,
-			Resolved: r.Name, Via: r.Via.String(), Dropped: r.Dropped, Source: r.Source,
+			Resolved: r.Name, Via: r.Via.String(), Dropped: r.Dropped, Source: r.Source, Part: r.Part,
 			Prototypes: r.Shades, Index: r.index, Candidate: p.Candidate,
 			Distances: p.Distances,
 		})

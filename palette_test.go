@@ -313,6 +313,11 @@ func TestGenerateLimits(t *testing.T) {
 	if _, err := Generate(context.Background(), img, names, nil); !errors.Is(err, ErrTooManyNames) {
 		t.Errorf("%d names: err = %v", len(names), err)
 	}
+	// Names that list colours count each colour.
+	lists := []string{"Red/Navy/Grey/White", "Red/Navy/Grey/White", "Red/Navy/Grey/White", "Red/Navy/Grey/White", "Blue"}
+	if _, err := Generate(context.Background(), img, lists, nil); !errors.Is(err, ErrTooManyNames) {
+		t.Errorf("17 colours in 5 names: err = %v", err)
+	}
 	long := strings.Repeat("Blorange ", 1000)
 	_, err := Generate(context.Background(), img, []string{long}, &Options{UnknownNames: UnknownFail})
 	if !errors.Is(err, colormap.ErrUnknownName) || len(err.Error()) > 200 {
@@ -341,6 +346,14 @@ func TestGenerateUnknownName(t *testing.T) {
 	}
 	if p := alone.Picks[0]; p.Via != "unknown" || p.Candidate != 0 || p.Hex == Hex(white) {
 		t.Errorf("alone: %+v, want the main product colour", p)
+	}
+	// The unknown part of a list is named as the part.
+	part, err := Generate(context.Background(), img, []string{"Red & Blorptastic"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := part.Picks[1]; len(part.Picks) != 2 || p.Via != "unknown" || p.Part != "Blorptastic" || p.Name != "Red & Blorptastic" {
+		t.Errorf("Red & Blorptastic: %+v", part.Picks)
 	}
 	// Names that list colours give a pick per colour, under the name given.
 	both, err := Generate(context.Background(), img, []string{"Navy & Red"}, nil)

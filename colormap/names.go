@@ -114,8 +114,9 @@ var sizes = map[string]bool{
 }
 
 // cleanName turns a catalog name as written into plain normalised words:
-// a parenthesised or bracketed part is read first ("Blue (Light)" is
-// "light blue"), punctuation other than the word separators of [Normalize]
+// a parenthesised or bracketed modifier or finish is read first ("Blue
+// (Light)" is "light blue"), another parenthesised note is dropped,
+// punctuation other than the word separators of [Normalize]
 // becomes a space, words with digits ("Red 040", "C12") and trailing sizes
 // ("Red XL") are dropped, as long as a word remains.
 func cleanName(name string) string {
@@ -147,13 +148,24 @@ func cleanName(name string) string {
 			out.WriteByte(' ')
 		}
 	}
-	var inner []string // a parenthesised size says nothing about colour: "Red (S)"
+	// A parenthesised size says nothing about colour ("Red (S)"); a
+	// parenthesised modifier or finish belongs to the colour ("Blue
+	// (Light)", "Grey (Heather)"); anything else is a note about another
+	// part ("Black (Navy Trim)") unless it is all there is.
+	var inner []string
+	qualifiers := true
 	for _, w := range strings.Fields(Normalize(front.String())) {
-		if !sizes[w] {
-			inner = append(inner, w)
+		if sizes[w] || strings.ContainsFunc(w, unicode.IsDigit) {
+			continue
 		}
+		inner = append(inner, w)
+		qualifiers = qualifiers && (isModifier(w) || hasFinish(w))
 	}
-	words := append(inner, strings.Fields(Normalize(rest.String()))...)
+	outer := strings.Fields(Normalize(rest.String()))
+	if !qualifiers && len(outer) > 0 {
+		inner = nil
+	}
+	words := append(inner, outer...)
 	kept := words[:0:0]
 	for _, w := range words {
 		if !strings.ContainsFunc(w, unicode.IsDigit) {
@@ -229,10 +241,10 @@ func hasFinish(k string) bool {
 // front of its name ("Heather Navy Blue").
 func applyFinishes(r Resolved, fs []string) Resolved {
 	var names []string
-	for _, f := range fs {
+	for i, f := range fs {
 		mod := finishes[f]
-		if mod == nil {
-			continue
+		if mod == nil || slices.Contains(fs[:i], f) {
+			continue // a finish said twice counts once
 		}
 		names = append(names, finishTitle(f))
 		shades := make([]color.NRGBA, len(r.Shades))
@@ -256,6 +268,14 @@ func (m *Map) head(words []string) (Resolved, bool) {
 	s := m.scan(words)
 	if len(s.known) == 0 || len(s.dropped)+len(s.finishes) == 0 {
 		return Resolved{}, false
+	}
+	// When the last word, the head of the phrase, is the one the map does
+	// not know ("Black Cherry" is a cherry, not a black), a name the lists
+	// have whole is the better reading.
+	if n := len(s.dropped); n > 0 && s.dropped[n-1] == words[len(words)-1] {
+		if r, ok := m.vocabularyExact(strings.Join(words, " ")); ok {
+			return r, true
+		}
 	}
 	try := []string{strings.Join(s.known, " ")}
 	for i := len(s.known) - 1; i >= 0 && len(s.known) > 1; i-- {
@@ -318,14 +338,24 @@ func (m *Map) vocabulary(raw string, words []string) (Resolved, bool) {
 			return r, true
 		}
 	}
+	// A partial match never drops a word the map knows: "Red Blue Khaki"
+	// is not the lists' Khaki.
+	known := func(ws []string) bool {
+		for _, w := range ws {
+			if _, ok := m.find(w); ok || isModifier(w) {
+				return true
+			}
+		}
+		return false
+	}
 	for l := len(plain) - 1; l >= 1; l-- {
-		if tail := plain[len(plain)-l:]; !(l == 1 && isModifier(tail[0])) {
-			if r, ok := hit(strings.Join(tail, " "), fs, slices.Clone(plain[:len(plain)-l])); ok {
+		if tail, rest := plain[len(plain)-l:], plain[:len(plain)-l]; !(l == 1 && isModifier(tail[0])) && !known(rest) {
+			if r, ok := hit(strings.Join(tail, " "), fs, slices.Clone(rest)); ok {
 				return r, true
 			}
 		}
-		if front := plain[:l]; !(l == 1 && isModifier(front[0])) {
-			if r, ok := hit(strings.Join(front, " "), fs, slices.Clone(plain[l:])); ok {
+		if front, rest := plain[:l], plain[l:]; !(l == 1 && isModifier(front[0])) && !known(rest) {
+			if r, ok := hit(strings.Join(front, " "), fs, slices.Clone(rest)); ok {
 				return r, true
 			}
 		}
@@ -338,8 +368,15 @@ func isModifier(w string) bool {
 	return ok
 }
 
-// minPart is the fewest letters each part of a compound word must have.
-const minPart = 3
+// minPart is the fewest bytes the dropped part of a compound word must
+// have, minColour the fewest its colour part must have ("Hundred" is not
+// red, "Spartan" not tan), and maxCompound the longest word read as a
+// compound.
+const (
+	minPart     = 3
+	minColour   = 4
+	maxCompound = 32
+)
 
 // compound reads a one-word name no tier knows as an English compound,
 // whose head is its last part ("Crunchberry" is a berry, "Stormblue" a
@@ -348,26 +385,40 @@ const minPart = 3
 // the rest is dropped. Both parts have at least minPart letters.
 func (m *Map) compound(word string) (Resolved, bool) {
 	n := len(word)
-	if n < 2*minPart || strings.Contains(word, " ") {
+	if n < minPart+minColour || n > maxCompound || strings.Contains(word, " ") {
 		return Resolved{}, false
 	}
-	for i := minPart; i <= n-minPart; i++ { // longest ending first
+	for i := minPart; i <= n-minColour; i++ { // longest ending first
 		if r, ok := m.resolve(word[i:], 0); ok {
 			r.Via, r.Dropped = Head, []string{word[:i]}
 			return r, true
 		}
 	}
 	if vocabLookup != nil {
-		for i := minPart; i <= n-minPart; i++ {
+		for i := minPart; i <= n-minColour; i++ {
 			if e, ok := vocabLookup(word[i:]); ok {
 				return Resolved{Name: e.name, Shades: e.shades, Kind: Shades, Via: Vocabulary, Source: e.source, Dropped: []string{word[:i]}}, true
 			}
 		}
 	}
-	for i := n - minPart; i >= minPart; i-- {
+	for i := n - minPart; i >= minColour; i-- {
 		if r, ok := m.resolve(word[:i], 0); ok {
 			r.Via, r.Dropped = Head, []string{word[i:]}
 			return r, true
+		}
+	}
+	return Resolved{}, false
+}
+
+// vocabularyExact looks the whole name up in the open vocabulary, as
+// written and cleaned, nothing dropped.
+func (m *Map) vocabularyExact(name string) (Resolved, bool) {
+	if vocabLookup == nil {
+		return Resolved{}, false
+	}
+	for _, k := range []string{Normalize(name), cleanName(name)} {
+		if e, ok := vocabLookup(strings.ReplaceAll(k, " ", "")); ok {
+			return Resolved{Name: e.name, Shades: e.shades, Kind: Shades, Via: Vocabulary, Source: e.source}, true
 		}
 	}
 	return Resolved{}, false
@@ -387,9 +438,7 @@ var vocabLookup func(key string) (vocabEntry, bool)
 // listSeparators split a name that lists several colours ("Navy & White",
 // "Black/White", "Red and Black", "Red + Blue", "Navy with White").
 func splitList(name string) []string {
-	parts := strings.FieldsFunc(name, func(r rune) bool {
-		return r == '/' || r == '&' || r == '+' || r == ',' || r == '|' || r == '\\'
-	})
+	parts := strings.FieldsFunc(name, isListSep)
 	var out []string
 	for _, p := range parts {
 		words := strings.Fields(p)

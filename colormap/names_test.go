@@ -23,11 +23,15 @@ var oatmeal = color.NRGBA{R: 0xD9, G: 0xCB, B: 0xB1, A: 255}
 
 func fakeVocabulary(t *testing.T) {
 	withVocabulary(t, map[string]vocabEntry{
-		"oatmeal":       {name: "Oatmeal", shades: []color.NRGBA{oatmeal}, source: "xkcd"},
-		"navy":          {name: "Navy", shades: []color.NRGBA{{R: 0, G: 0, B: 0x80, A: 255}}, source: "color-name-list"},
-		"storm":         {name: "Storm", shades: []color.NRGBA{{R: 0x44, G: 0x4C, B: 0x55, A: 255}}, source: "color-name-list"},
-		"18thcentury":   {name: "18th Century", shades: []color.NRGBA{{R: 1, G: 2, B: 3, A: 255}}, source: "color-name-list"},
-		"saltandpepper": {name: "Salt and Pepper", shades: []color.NRGBA{{R: 0x80, G: 0x80, B: 0x80, A: 255}}, source: "color-name-list"},
+		"oatmeal":         {name: "Oatmeal", shades: []color.NRGBA{oatmeal}, source: "xkcd"},
+		"navy":            {name: "Navy", shades: []color.NRGBA{{R: 0, G: 0, B: 0x80, A: 255}}, source: "color-name-list"},
+		"storm":           {name: "Storm", shades: []color.NRGBA{{R: 0x44, G: 0x4C, B: 0x55, A: 255}}, source: "color-name-list"},
+		"18thcentury":     {name: "18th Century", shades: []color.NRGBA{{R: 1, G: 2, B: 3, A: 255}}, source: "color-name-list"},
+		"saltandpepper":   {name: "Salt and Pepper", shades: []color.NRGBA{{R: 0x80, G: 0x80, B: 0x80, A: 255}}, source: "color-name-list"},
+		"cookies":         {name: "Cookies", shades: []color.NRGBA{{R: 0x9A, G: 0x6B, B: 0x45, A: 255}}, source: "color-name-list"},
+		"cookiesandcream": {name: "Cookies and Cream", shades: []color.NRGBA{{R: 0xEE, G: 0xE0, B: 0xB1, A: 255}}, source: "color-name-list"},
+		"blackcherry":     {name: "Black Cherry", shades: []color.NRGBA{{R: 0x2C, G: 0x16, B: 0x20, A: 255}}, source: "color-name-list"},
+		"pale":            {name: "Pale", shades: []color.NRGBA{{R: 0xFF, G: 0xF9, B: 0xD0, A: 255}}, source: "xkcd"},
 	})
 }
 
@@ -91,6 +95,10 @@ func TestResolveFinishes(t *testing.T) {
 		if r.Via != Head || meanL(r.Shades) <= meanL(red.Shades) {
 			t.Errorf("%q = %q via %v, L* %.1f, Red's %.1f", q, r.Name, r.Via, meanL(r.Shades), meanL(red.Shades))
 		}
+	}
+	// A finish said twice counts once.
+	if a, b := mustResolve(t, m, "Heather Heather Navy"), mustResolve(t, m, "Heather Navy"); !reflect.DeepEqual(a.Shades, b.Shades) {
+		t.Errorf("Heather Heather Navy %v, Heather Navy %v", a.Shades, b.Shades)
 	}
 	// "Antique" is deeper: darker than the colour.
 	if r := mustResolve(t, m, "Antique Red"); r.Via != Head || meanL(r.Shades) >= meanL(red.Shades) {
@@ -173,6 +181,10 @@ func TestResolveAll(t *testing.T) {
 		{"Red + Light Grey", []string{"exact:Red", "exact:Light Grey"}},
 		{"Navy with Red", []string{"alias:Navy Blue", "exact:Red"}},
 		{"Grey|Blorptastic|Red", []string{"exact:Grey", "unknown:", "exact:Red"}},
+		{"Light/Dark Grey", []string{"modifier:Light Dark Grey"}}, // one colour, not two
+		{"Navy & Blorptastic", []string{"alias:Navy Blue", "unknown:"}},
+		{"Red (Navy Trim)", []string{"exact:Red"}}, // a note about another part
+		{"(Red)", []string{"exact:Red"}},
 		{"Blue (Light) / Iron Grey", []string{"modifier:Light Blue", "head:Grey"}},
 		{"Blorptastic", []string{"unknown:"}},
 		{"Red/Blue/Grey/Green/Khaki", []string{"unknown:"}}, // more than MaxParts
@@ -186,6 +198,9 @@ func TestResolveAll(t *testing.T) {
 		for _, r := range rs {
 			if r.Query != tt.q {
 				t.Errorf("ResolveAll(%q): Query %q", tt.q, r.Query)
+			}
+			if (len(rs) > 1) != (r.Part != "") {
+				t.Errorf("ResolveAll(%q): Part %q", tt.q, r.Part)
 			}
 			if (r.Via == Unknown) != (len(r.Shades) == 0 && r.Kind == Shades) {
 				t.Errorf("ResolveAll(%q): %+v", tt.q, r)
@@ -243,14 +258,30 @@ func TestResolveVocabulary(t *testing.T) {
 	if rs := m.ResolveAll("Oatmeal & Navy"); len(rs) != 2 || rs[0].Via != Vocabulary || rs[1].Via != Alias {
 		t.Errorf("Oatmeal & Navy = %+v", rs)
 	}
+	// A whole name the lists know wins over reading a list whose parts
+	// are not all the map's ("Cookies & Cream" is one colour); a list of
+	// the map's colours is never read whole.
+	if rs := m.ResolveAll("Cookies & Cream"); len(rs) != 1 || rs[0].Name != "Cookies and Cream" {
+		t.Errorf("Cookies & Cream = %+v", rs)
+	}
+	// When the word the map does not know is the head of the phrase, a
+	// name the lists have whole wins: "Black Cherry" is a cherry colour.
+	if r := mustResolve(t, m, "Black Cherry"); r.Via != Vocabulary || r.Name != "Black Cherry" {
+		t.Errorf("Black Cherry = %+v", r)
+	}
+	// "Pale/Light Blue" is one colour: a modifier is not a colour of its own.
+	if rs := m.ResolveAll("Pale/Light Blue"); len(rs) != 1 || rs[0].Via != Modifier {
+		t.Errorf("Pale/Light Blue = %+v", rs)
+	}
 }
 
-func TestResolveDeterministic(t *testing.T) {
+// The real vocabulary behind the default map: partial matches never drop a
+// word the map knows.
+func TestResolveNeverDropsKnownWords(t *testing.T) {
 	m := Default()
-	for _, q := range []string{"Iron Grey", "Navy Heather", "Washed Black", "Blue (Light)", "Navy & White", "Blorptastic"} {
-		a, b := m.ResolveAll(q), m.ResolveAll(q)
-		if !reflect.DeepEqual(a, b) {
-			t.Errorf("ResolveAll(%q) differs between calls: %+v, %+v", q, a, b)
+	for _, q := range []string{"Red/Blue/Grey/Green/Khaki", "Navy & White & Red & Blue & Grey"} {
+		if rs := m.ResolveAll(q); len(rs) != 1 || rs[0].Via != Unknown {
+			t.Errorf("ResolveAll(%q) = %+v, want unknown (more than MaxParts colours)", q, rs)
 		}
 	}
 }
@@ -319,8 +350,9 @@ func TestResolveCompound(t *testing.T) {
 			t.Errorf("%q = %q via %v dropped %q", tt.q, r.Name, r.Via, r.Dropped)
 		}
 	}
-	// Parts shorter than three letters are not words.
-	for _, q := range []string{"Reds", "Xred", "Blorptastic"} {
+	// A colour part needs four letters, the rest three: "Hundred" is not
+	// red, "Spartan" not tan.
+	for _, q := range []string{"Reds", "Xred", "Blorptastic", "Hundred", "Covered", "Spartan", "Ashtray"} {
 		if _, err := m.Resolve(q); err == nil {
 			t.Errorf("%q resolved", q)
 		}
@@ -352,6 +384,19 @@ func TestApparelNames(t *testing.T) {
 			if r.Via == Unknown {
 				t.Errorf("%q is unknown", q)
 			}
+		}
+	}
+	// How some of them are read.
+	for q, want := range map[string]string{
+		"Iron Grey": "head:Grey", "Navy Heather": "head:Heather Navy Blue", "Dark Wash": "exact:Dark Wash",
+		"Athletic Heather": "alias:Grey Melange", "True Royal": "head:Royal Blue", "Sport Grey": "alias:Grey Melange",
+		"Washed Black": "head:Washed Black", "Antique Cherry Red": "head:Antique Red", "Kelly": "alias:Kelly Green",
+		"Oatmeal": "vocabulary:Oatmeal", "Periwinkle": "vocabulary:Periwinkle", "Blue (Light)": "exact:Light Blue",
+		"Hundred": "unknown:", "Spartan": "unknown:", "Crunchberry": "vocabulary:Berry",
+	} {
+		rs := m.ResolveAll(q)
+		if got := rs[0].Via.String() + ":" + rs[0].Name; len(rs) != 1 || got != want {
+			t.Errorf("%q read as %q (%d parts), want %q", q, got, len(rs), want)
 		}
 	}
 }

@@ -126,6 +126,9 @@ type Resolved struct {
 	// Source is the list a Vocabulary name comes from ("xkcd",
 	// "iscc-nbs", "color-name-list").
 	Source string
+	// Part is the part of a name listing several colours that this
+	// colour was read from ("White" of "Navy & White"); empty otherwise.
+	Part string
 }
 
 // Resolve returns the prototype shades for one catalog colour name. The
@@ -138,7 +141,9 @@ type Resolved struct {
 //     trailing "color"/"colored" word;
 //  3. head: unknown words around known colour words are dropped, finish
 //     words such as "Heather" or "Washed" shift the shades;
-//  4. vocabulary: the open vocabulary of public colour-name lists.
+//  4. vocabulary: the open vocabulary of public colour-name lists;
+//  5. a one-word name as a compound whose head is its end ("Crunchberry" is
+//     a berry; via head or vocabulary).
 //
 // Before tiers 2 to 4 the name is cleaned: "Blue (Light)" reads "Light
 // Blue", stray punctuation, words with digits ("Red 040") and trailing sizes
@@ -185,17 +190,36 @@ func (m *Map) ResolveAll(name string) []Resolved {
 	}
 	if parts := splitList(name); len(parts) > 1 && len(parts) <= MaxParts {
 		rs := make([]Resolved, len(parts))
-		all := true
+		all, weak := true, false
 		for i, p := range parts {
 			r, ok := m.resolveOne(p)
-			if !ok {
+			switch {
+			case !ok:
 				r, all = Resolved{Via: Unknown}, false
+			case isModifier(Normalize(p)):
+				all = false // "Light/Dark Grey": one colour, not two
 			}
+			weak = weak || r.Via >= Head
+			r.Part = p
 			rs[i] = r
 		}
-		if !all {
-			if r, ok := m.vocabulary(name, nil); ok && len(r.Dropped) == 0 {
+		if weak {
+			// A name the lists know whole: "Peaches and Cream",
+			// "Cookies & Cream" (but "Black & White" is two colours).
+			if r, ok := m.vocabularyExact(andForm(name)); ok {
 				return set([]Resolved{r})
+			}
+		}
+		if !all {
+			// The whole name, when it reads as one colour without
+			// dropping words: "Light/Dark Grey", "Peaches and Cream".
+			if r, ok := m.resolveOne(strings.Join(strings.FieldsFunc(name, isListSep), " ")); ok && len(r.Dropped) == 0 && r.Via != Head {
+				return set([]Resolved{r})
+			}
+			for i := range rs {
+				if rs[i].Via != Unknown && isModifier(Normalize(rs[i].Part)) {
+					rs[i] = Resolved{Via: Unknown, Part: rs[i].Part}
+				}
 			}
 		}
 		return set(rs)
@@ -205,6 +229,25 @@ func (m *Map) ResolveAll(name string) []Resolved {
 		r = Resolved{Via: Unknown}
 	}
 	return set([]Resolved{r})
+}
+
+// andForm writes the separators of a list as "and": "Cookies & Cream" is
+// "Cookies and Cream".
+func andForm(name string) string {
+	var words []string
+	for _, w := range strings.Fields(strings.NewReplacer("&", " and ", "+", " and ").Replace(name)) {
+		if strings.EqualFold(w, "n") {
+			w = "and"
+		}
+		words = append(words, w)
+	}
+	return strings.Join(words, " ")
+}
+
+// isListSep reports whether r separates the colours of a name that lists
+// several.
+func isListSep(r rune) bool {
+	return r == '/' || r == '&' || r == '+' || r == ',' || r == '|' || r == '\\'
 }
 
 // maxNameBytes bounds the names the tiers after the map work on; a longer

@@ -385,6 +385,16 @@ func warnings(res *palette.Result) []Warning {
 // false for the others. list says the name lists several colours, p being
 // one of them.
 func nameWarning(res *palette.Result, p palette.Pick, list bool) (w Warning, ok bool) {
+	if list && p.Part != "" {
+		// The part of the list that was guessed is the name to add.
+		part := p
+		part.Name = p.Part
+		if w, ok = nameWarning(res, part, false); ok {
+			w.Names = []string{p.Name}
+			w.Message = fmt.Sprintf("In %q: %s", p.Name, w.Message)
+		}
+		return w, ok
+	}
 	w = Warning{Kind: p.Via, Names: []string{p.Name}}
 	addName := fmt.Sprintf("add %q to the colour map", p.Name)
 	if list {

@@ -502,8 +502,8 @@ func TestNameWarnings(t *testing.T) {
 		t.Errorf("%d warnings with add, want 2", strings.Count(rec.Body.String(), `"add":`))
 	}
 
-	// A name listing colours, one of them unknown: the warning cannot name
-	// the part to add, so it offers no entry.
+	// A name listing colours, one of them unknown: the warning names the
+	// part, and offers it as the entry to add.
 	r = decode[Response](t, postForm(t, s, form{file: photo, data: readPhoto(t, photo), values: [][2]string{{"colors", "Navy & Blorptastic"}}}))
 	var got []Warning
 	for _, w := range r.Warnings {
@@ -511,7 +511,8 @@ func TestNameWarnings(t *testing.T) {
 			got = append(got, w)
 		}
 	}
-	if len(r.Colors) != 2 || len(got) != 1 || got[0].Add != nil || !strings.Contains(got[0].Message, `"Navy & Blorptastic" names several colours`) {
+	if len(r.Colors) != 2 || len(got) != 1 || got[0].Add == nil || got[0].Add.Name != "Blorptastic" ||
+		!strings.Contains(got[0].Message, `In "Navy & Blorptastic": Nothing knows "Blorptastic"`) {
 		t.Errorf("Navy & Blorptastic: colors %+v, unknown warnings %+v", r.Colors, got)
 	}
 }

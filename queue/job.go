@@ -109,6 +109,9 @@ type Color struct {
 	// "modifier", "head", "vocabulary", "unknown" or "multi".
 	Resolved string `json:"resolved,omitempty"`
 	Via      string `json:"via,omitempty"`
+	// Part is the part of a name listing colours this colour was read
+	// from ("White" of "Navy & White").
+	Part string `json:"part,omitempty"`
 }
 
 // Result is the event published on the results topic for each finished job.

@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -118,7 +119,7 @@ func (c *common) registerMap(fs *flag.FlagSet) {
 		c.size = render.DefaultSize
 	}
 	fs.StringVar(&c.colormap, "colormap", "", "colour-map file (default: the embedded map)")
-	fs.StringVar(&c.metric, "metric", "ciede2000-garment", "ΔE metric for choosing colours: ciede2000-garment (kL=2 but 1 where a colour is near-neutral or dark), ciede2000-textile (kL=2), ciede2000, cie94 or cie76; reported ΔE is always CIEDE2000")
+	fs.StringVar(&c.metric, "metric", "ciede2000-garment", "ΔE metric for choosing colours: ciede2000-garment (kL=2, but 1 for the shades of middle greys), ciede2000-textile (kL=2), ciede2000, cie94 or cie76; reported ΔE is always CIEDE2000")
 	fs.StringVar(&c.unknown, "unknown-names", "flag", `a colour name no tier of the map knows: "flag" gives it the product's main colour, flagged low_confidence; "fail" fails the image`)
 }
 
@@ -443,7 +444,7 @@ func process(ctx context.Context, jobs []job, opts *palette.Options, n int, json
 				if bar != nil {
 					bar.Clear()
 				}
-				fmt.Fprintf(env.Stderr, "palettecli: %s: unknown colour name %q: the swatch uses the product's main colour for it (low_confidence); add it to the colour map, or -unknown-names=fail to fail instead\n", o.Image, p.Name)
+				fmt.Fprintf(env.Stderr, "palettecli: %s: unknown colour name %q: the swatch uses the product's main colour for it (low_confidence); add it to the colour map, or -unknown-names=fail to fail instead\n", o.Image, cmp.Or(p.Part, p.Name))
 			}
 		}
 		if jsonOut {

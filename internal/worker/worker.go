@@ -7,6 +7,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -341,12 +342,12 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		r.Colors = append(r.Colors, queue.Color{
 			Name: p.Name, Hex: p.Hex, DeltaE: p.DeltaE, Share: p.Share,
 			Confidence: p.Confidence, LowConfidence: p.LowConfidence,
-			Resolved: p.Resolved, Via: p.Via,
+			Resolved: p.Resolved, Via: p.Via, Part: p.Part,
 		})
 		if p.Via == colormap.Unknown.String() {
 			w.m.unknownNames.Inc()
 			w.log.Warn("unknown colour name: the swatch uses the product's main colour for it",
-				"name", p.Name, "product_id", job.ProductID, "image", job.Image, "output", out)
+				"name", cmp.Or(p.Part, p.Name), "as_given", p.Name, "product_id", job.ProductID, "image", job.Image, "output", out)
 		}
 	}
 	r.DurationMS = float64(time.Since(start).Microseconds()) / 1000
