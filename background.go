@@ -28,14 +28,15 @@ const (
 )
 
 // background returns, for each palette index of q, the number of its pixels
-// in the background region.
-func background(q *image.Paletted, labs []match.Lab) []int {
+// in the background region, and the region itself (row-major, width
+// q.Rect.Dx(); nil when there is none).
+func background(q *image.Paletted, labs []match.Lab) ([]int, []bool) {
 	k := len(labs)
 	inBg := make([]int, k)
 	b := q.Rect
 	w, h := b.Dx(), b.Dy()
 	if w == 0 || h == 0 || k == 0 {
-		return inBg
+		return inBg, nil
 	}
 	border := make([]int, k)
 	total := 0
@@ -60,7 +61,7 @@ func background(q *image.Paletted, labs []match.Lab) []int {
 		}
 	})
 	if total == 0 {
-		return inBg // transparent border: the alpha channel already cut the product out
+		return inBg, nil // transparent border: the alpha channel already cut the product out
 	}
 	dom := 0
 	for c, n := range border {
@@ -69,7 +70,7 @@ func background(q *image.Paletted, labs []match.Lab) []int {
 		}
 	}
 	if float64(border[dom]) < bgBorderShare*float64(total) {
-		return inBg // no dominant border colour: the product fills the frame
+		return inBg, nil // no dominant border colour: the product fills the frame
 	}
 	isBg := make([]bool, k)
 	for c := range k {
@@ -116,5 +117,5 @@ func background(q *image.Paletted, labs []match.Lab) []int {
 			push(x, y+1)
 		}
 	}
-	return inBg
+	return inBg, seen
 }

@@ -26,7 +26,6 @@ import (
 	"image"
 	"image/color"
 	"io"
-	"math"
 	"slices"
 	"strings"
 
@@ -177,6 +176,9 @@ type Result struct {
 	Swatch []byte
 	// Quantized is the analysis image in its 16 colours (for reports).
 	Quantized *image.Paletted
+	// Regions is the region of each pixel of Quantized, row by row (for
+	// reports: explain draws the person and background over the photo).
+	Regions []Region
 }
 
 // Pick is the colour chosen for one catalog name.
@@ -188,6 +190,10 @@ type Pick struct {
 	Share         float64     `json:"share"`
 	Confidence    float64     `json:"confidence"`
 	LowConfidence bool        `json:"low_confidence"`
+	// ReviewReasons say why LowConfidence is set: "far_from_name",
+	// "tiny_share", "person_region", "background", "ambiguous",
+	// "shared_colour", "unknown_name" (see match.ReasonFar and after).
+	ReviewReasons []string `json:"review_reasons,omitempty"`
 	// Resolved is the map entry, composed or vocabulary name the name
 	// resolved to ("" for an unknown name), and Via how: "exact", "alias",
 	// "modifier", "head", "vocabulary", "unknown" or "multi" (see
@@ -217,10 +223,52 @@ type Pick struct {
 type Candidate struct {
 	Color color.NRGBA `json:"-"`
 	Hex   string      `json:"hex"`
-	// Share is the fraction of the product's pixels (for background
-	// colours: of all pixels).
-	Share      float64 `json:"share"`
-	Background bool    `json:"background,omitempty"`
+	// Share is the fraction of the product's pixels (for person and
+	// background colours: of all pixels).
+	Share float64 `json:"share"`
+	// Region is where the colour is: RegionProduct, RegionPerson (a
+	// model's skin or hair) or RegionBackground; Background is Region ==
+	// RegionBackground.
+	Region     Region `json:"region"`
+	Background bool   `json:"background,omitempty"`
+}
+
+// Region is a part of a photo: the product, a person (a model's skin and
+// hair) or the background.
+type Region uint8
+
+// The regions, written "product", "person" and "background".
+const (
+	RegionProduct Region = iota
+	RegionPerson
+	RegionBackground
+)
+
+// String returns "product", "person" or "background".
+func (r Region) String() string {
+	switch r {
+	case RegionProduct:
+		return "product"
+	case RegionPerson:
+		return "person"
+	case RegionBackground:
+		return "background"
+	}
+	return fmt.Sprintf("Region(%d)", int(r))
+}
+
+// MarshalText writes the region's name.
+func (r Region) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a region's name.
+func (r *Region) UnmarshalText(b []byte) error {
+	for _, v := range []Region{RegionProduct, RegionPerson, RegionBackground} {
+		if string(b) == v.String() {
+			*r = v
+			return nil
+		}
+	}
+	return fmt.Errorf("palette: unknown region %q", b)
 }
 
 // Hex formats c as #rrggbb.
@@ -305,7 +353,7 @@ func runPipeline(ctx context.Context, small *image.NRGBA, resolved []named, o *O
 	if q.Total == 0 {
 		return nil, ErrNoOpaque
 	}
-	cands, labs := candidates(q, o.Candidates)
+	cands, labs, regions := candidates(q, o.Candidates)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -318,7 +366,7 @@ func runPipeline(ctx context.Context, small *image.NRGBA, resolved []named, o *O
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Picks: picks, Candidates: cands, Swatch: png, Quantized: q.Image}, nil
+	return &Result{Picks: picks, Candidates: cands, Swatch: png, Quantized: q.Image, Regions: regions}, nil
 }
 
 // MaxNames is the most colours one job may name: names, with a name that
@@ -375,13 +423,14 @@ func quoteShort(s string) string {
 }
 
 // candidates ranks the palette: up to n product colours by their share of
-// the product, then the background colours.
-func candidates(q *quantize.Result, n int) ([]Candidate, []match.Lab) {
+// the product, then the person colours (a model's skin and hair), then the
+// background colours.
+func candidates(q *quantize.Result, n int) ([]Candidate, []match.Lab, []Region) {
 	labs := make([]match.Lab, len(q.Colors))
 	for i, c := range q.Colors {
 		labs[i] = match.ToLab(c.Color)
 	}
-	inBg := background(q.Image, labs)
+	inBg, bgMask := background(q.Image, labs)
 	fgTotal := 0
 	for i, c := range q.Colors {
 		if !isBackground(c.Count, inBg[i]) {
@@ -392,34 +441,81 @@ func candidates(q *quantize.Result, n int) ([]Candidate, []match.Lab) {
 		// Next to nothing is left: the "background" is the product,
 		// filling the frame (a fabric close-up, a flat colour).
 		clear(inBg)
-		fgTotal = q.Total
+		bgMask = nil
+	}
+	inPerson, personMask := person(q.Image, labs, bgMask)
+	region := make([]Region, len(q.Colors))
+	productTotal := 0
+	for i, c := range q.Colors {
+		fig := c.Count - inBg[i]
+		switch {
+		case isBackground(c.Count, inBg[i]):
+			region[i] = RegionBackground
+		case inPerson[i] > 0 && float64(inPerson[i]) >= personMajority*float64(fig):
+			region[i] = RegionPerson
+		default:
+			region[i] = RegionProduct
+			productTotal += fig - inPerson[i]
+		}
+	}
+	if float64(productTotal) < bgMinProduct*float64(q.Total) {
+		// Nothing but a person: then the person is the product (a
+		// skin-toned bodysuit) and shares are of the figure.
+		productTotal = 0
+		for i, c := range q.Colors {
+			if region[i] == RegionPerson {
+				region[i] = RegionProduct
+			}
+			if region[i] == RegionProduct {
+				inPerson[i] = 0
+				productTotal += c.Count - inBg[i]
+			}
+		}
+		personMask = nil
 	}
 	type ranked struct {
 		i     int
 		share float64
-		bg    bool
 	}
-	var fg, bg []ranked
+	var fg, people, bg []ranked
 	for i, c := range q.Colors {
-		if isBackground(c.Count, inBg[i]) {
-			bg = append(bg, ranked{i, float64(c.Count) / float64(q.Total), true})
-		} else {
-			fg = append(fg, ranked{i, float64(c.Count-inBg[i]) / float64(max(fgTotal, 1)), false})
+		switch region[i] {
+		case RegionBackground:
+			bg = append(bg, ranked{i, float64(c.Count) / float64(q.Total)})
+		case RegionPerson:
+			people = append(people, ranked{i, float64(c.Count) / float64(q.Total)})
+		default:
+			fg = append(fg, ranked{i, float64(c.Count-inBg[i]-inPerson[i]) / float64(max(productTotal, 1))})
 		}
 	}
-	slices.SortStableFunc(fg, func(a, b ranked) int { return cmp.Compare(b.share, a.share) })
+	byShare := func(a, b ranked) int { return cmp.Compare(b.share, a.share) }
+	slices.SortStableFunc(fg, byShare)
+	slices.SortStableFunc(people, byShare)
 	if len(fg) > n {
 		fg = fg[:n]
 	}
-	all := append(fg, bg...)
+	all := append(append(fg, people...), bg...)
 	cands := make([]Candidate, len(all))
 	clabs := make([]match.Lab, len(all))
 	for k, r := range all {
 		c := q.Colors[r.i].Color
-		cands[k] = Candidate{Color: c, Hex: Hex(c), Share: round(r.share, 4), Background: r.bg}
+		reg := region[r.i]
+		cands[k] = Candidate{Color: c, Hex: Hex(c), Share: round(r.share, 4), Region: reg, Background: reg == RegionBackground}
 		clabs[k] = labs[r.i]
 	}
-	return cands, clabs
+	w, h := q.Image.Rect.Dx(), q.Image.Rect.Dy()
+	regions := make([]Region, w*h)
+	for p := range regions {
+		switch {
+		case int(q.Image.Pix[(p/w)*q.Image.Stride+p%w]) >= len(q.Colors): // transparent
+			regions[p] = RegionBackground
+		case bgMask != nil && bgMask[p]:
+			regions[p] = RegionBackground
+		case personMask != nil && personMask[p]:
+			regions[p] = RegionPerson
+		}
+	}
+	return cands, clabs, regions
 }
 
 func isBackground(count, inBg int) bool {
@@ -440,7 +536,7 @@ const (
 func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []Pick {
 	mc := make([]match.Candidate, len(cands))
 	for i, c := range cands {
-		mc[i] = match.Candidate{Color: c.Color, Lab: labs[i], Share: c.Share, Background: c.Background}
+		mc[i] = match.Candidate{Color: c.Color, Lab: labs[i], Share: c.Share, Background: c.Background, Person: c.Region == RegionPerson}
 	}
 	var names []match.Name
 	for _, r := range rs {
@@ -449,7 +545,9 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 		}
 		n := match.Name{Name: r.Query}
 		for _, s := range r.Shades {
-			n.Shades = append(n.Shades, match.ToLab(s))
+			l := match.ToLab(s)
+			n.Shades = append(n.Shades, l)
+			n.Skin = n.Skin || match.SkinLike(l)
 		}
 		names = append(names, n)
 	}
@@ -497,7 +595,7 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 			taken[j] = true
 			picks = append(picks, Pick{
 				Name: r.Query, Color: cands[j].Color, Hex: cands[j].Hex,
-				Share: cands[j].Share, LowConfidence: true,
+				Share: cands[j].Share, LowConfidence: true, ReviewReasons: []string{match.ReasonUnknownName},
 				Via: r.Via.String(), Part: r.Part, Index: r.index, Candidate: j,
 			})
 			continue
@@ -515,7 +613,7 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 		picks = append(picks, Pick{
 			Name: r.Query, Color: c.Color, Hex: c.Hex,
 			DeltaE: round(p.DeltaE, 2), Share: c.Share,
-			Confidence: conf, LowConfidence: p.LowConfidence,
+			Confidence: conf, LowConfidence: p.LowConfidence, ReviewReasons: p.Reasons,
 			Resolved: r.Name, Via: r.Via.String(), Dropped: r.Dropped, Source: r.Source, Part: r.Part,
 			Prototypes: r.Shades, Index: r.index, Candidate: p.Candidate,
 			Distances: p.Distances,
@@ -533,13 +631,13 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 func leftover(cands []match.Candidate, taken map[int]bool) int {
 	main := -1
 	for j, c := range cands {
-		if c.Background {
+		if c.Background || c.Person {
 			continue
 		}
 		if main < 0 {
 			main = j
 		}
-		if taken[j] || c.Share < multiMinShare || skinLike(c.Lab) {
+		if taken[j] || c.Person || c.Share < multiMinShare || match.SkinLike(c.Lab) {
 			continue
 		}
 		distinct := true
@@ -570,7 +668,7 @@ func multi(cands []match.Candidate) []int {
 func multiPass(cands []match.Candidate, skin bool) []int {
 	var out []int
 	for j, c := range cands {
-		if c.Background || c.Share < multiMinShare || (!skin && skinLike(c.Lab)) {
+		if c.Background || c.Person || c.Share < multiMinShare || (!skin && match.SkinLike(c.Lab)) {
 			continue
 		}
 		distinct := true
@@ -591,16 +689,6 @@ func multiPass(cands []match.Candidate, skin bool) []int {
 		out = append(out, 0)
 	}
 	return out
-}
-
-// skinLike reports whether l lies in the region of Lab where photographed
-// human skin falls (hue 45°–80°, chroma 10–50, L* 40–92). Tan and camel
-// products fall there too, so it is only used where a product colour is
-// not asked for by name.
-func skinLike(l match.Lab) bool {
-	h := math.Atan2(l.B, l.A) * 180 / math.Pi
-	c := l.Chroma()
-	return h >= 45 && h <= 80 && c >= 10 && c <= 50 && l.L >= 40 && l.L <= 92
 }
 
 func round(x float64, digits int) float64 {

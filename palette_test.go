@@ -3,6 +3,7 @@ package palette
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,6 +13,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -402,5 +404,65 @@ func TestPickIndex(t *testing.T) {
 	}
 	if len(got) != 4 || got[0] != 0 || got[1] != 0 || got[2] != 2 || got[3] != 3 {
 		t.Errorf("indices %v, want [0 0 2 3]", got)
+	}
+}
+
+// The regions of labelled photos (testdata/regions.csv: a point of the
+// photo, as fractions of its width and height, and the region it is in):
+// models' faces and hair are the person, garments the product, and an
+// object on its own has no person at all.
+func TestRegions(t *testing.T) {
+	f, err := os.Open("testdata/regions.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	results := map[string]*Result{}
+	for _, row := range rows[1:] {
+		res := results[row[0]]
+		if res == nil {
+			data, err := os.ReadFile(filepath.Join("testdata/images", row[0]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err = Process(context.Background(), data, []string{"Red"}, nil); err != nil {
+				t.Fatal(err)
+			}
+			results[row[0]] = res
+		}
+		fx, _ := strconv.ParseFloat(row[1], 64)
+		fy, _ := strconv.ParseFloat(row[2], 64)
+		b := res.Quantized.Bounds()
+		x, y := int(fx*float64(b.Dx())), int(fy*float64(b.Dy()))
+		var want Region
+		if err := want.UnmarshalText([]byte(row[3])); err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Regions[y*b.Dx()+x]; got != want {
+			t.Errorf("%s at (%s, %s), %s: %v, want %v", row[0], row[1], row[2], row[4], got, want)
+		}
+	}
+	// A person's colours are candidates of their own, out of the
+	// product's shares.
+	people := 0
+	for _, c := range results["myntra_14064.jpg"].Candidates {
+		if c.Region == RegionPerson {
+			people++
+			if !match.SkinLike(match.ToLab(c.Color)) && match.ToLab(c.Color).L > 40 {
+				t.Errorf("14064's person colour %+v is neither skin nor dark hair", c)
+			}
+		}
+	}
+	if people < 2 {
+		t.Errorf("14064 has %d person colours, want its skin and hair: %+v", people, results["myntra_14064.jpg"].Candidates)
+	}
+	for _, c := range results["myntra_18806.jpg"].Candidates {
+		if c.Region == RegionPerson {
+			t.Errorf("the belt has a person colour: %+v", c)
+		}
 	}
 }

@@ -119,6 +119,8 @@ type Report struct {
 	MeanDeltaE    float64 `json:"mean_delta_e"`
 	BadBackground int     `json:"bad_background"`
 	Failed        int     `json:"failed"` // photos that gave an error
+	// Trust measures the confidence: see Trial.
+	Trust Trust `json:"trust"`
 }
 
 // Run scores every row, reading photos relative to dir.
@@ -154,6 +156,8 @@ func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*R
 				s.DeltaE = round2(match.CIEDE2000(match.ToLab(ref), match.ToLab(p.Color)))
 				s.Background = res.Candidates[p.Candidate].Background
 				s.BadBackground = s.Background && s.DeltaE > HitDeltaE
+				rep.Trust.Trials = append(rep.Trust.Trials, Trial{File: row.File, Name: name, Kind: "label",
+					Right: s.DeltaE <= HitDeltaE, Hex: p.Hex, DeltaE: p.DeltaE, Share: p.Share, Confidence: p.Confidence, Flagged: p.LowConfidence, Reasons: p.ReviewReasons})
 			}
 			s.Hit = s.DeltaE <= HitDeltaE
 			if s.Hit {
@@ -166,7 +170,15 @@ func Run(ctx context.Context, rows []Row, dir string, opts *palette.Options) (*R
 			des = append(des, s.DeltaE)
 			rep.Scores = append(rep.Scores, s)
 		}
+		if err == nil {
+			ts, err := trials(ctx, dir, row, res, opts)
+			if err != nil {
+				return nil, fmt.Errorf("eval: %s: %w", row.File, err)
+			}
+			rep.Trust.Trials = append(rep.Trust.Trials, ts...)
+		}
 	}
+	rep.Trust.sum()
 	if rep.Scored > 0 {
 		rep.HitRate = round2(100 * float64(rep.Hits) / float64(rep.Scored))
 		slices.Sort(des)
@@ -232,7 +244,13 @@ func (r *Report) WriteText(w io.Writer) error {
 			return err
 		}
 	}
-	_, err := fmt.Fprintf(w, "\nscored %d colours: hit rate %.1f%% at ΔE2000 ≤ %g, median ΔE2000 %.2f, mean %.2f; background picks where the reference is not background: %d; failed photos: %d\n",
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	if err := r.Trust.writeText(w); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "scored %d colours: hit rate %.1f%% at ΔE2000 ≤ %g, median ΔE2000 %.2f, mean %.2f; background picks where the reference is not background: %d; failed photos: %d\n",
 		r.Scored, r.HitRate, HitDeltaE, r.MedianDeltaE, r.MeanDeltaE, r.BadBackground, r.Failed)
 	return err
 }

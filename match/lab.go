@@ -195,3 +195,13 @@ func hueAngle(b, a float64) float64 {
 	}
 	return h
 }
+
+// SkinLike reports whether l lies in the region of CIELAB where
+// photographed human skin falls, light to dark: hue angle 30°–80°, chroma
+// 8 to 50, L* 25 to 92. Tan, camel, peach and some browns fall there too,
+// so it only ever says "could be skin".
+func SkinLike(l Lab) bool {
+	h := math.Atan2(l.B, l.A) * 180 / math.Pi
+	c := l.Chroma()
+	return h >= 30 && h <= 80 && c >= 8 && c <= 50 && l.L >= 25 && l.L <= 92
+}

@@ -15,12 +15,20 @@ type Candidate struct {
 	Share float64
 	// Background marks a colour of the photo's background.
 	Background bool
+	// Person marks a colour of a person in the photo (a model's skin or
+	// hair): it is picked only by a name that may mean skin (Name.Skin),
+	// when no product colour is as close.
+	Person bool
 }
 
 // Name is one catalog colour name with the prototype shades it stands for.
 type Name struct {
 	Name   string
 	Shades []Lab
+	// Skin says the name may mean a skin colour ("Nude", "Skin", "Peach",
+	// "Tan"): one of its shades is SkinLike. Only such a name may pick a
+	// Person candidate.
+	Skin bool
 }
 
 // Pick is the candidate chosen for one name.
@@ -31,17 +39,25 @@ type Pick struct {
 	// Confidence, in [0, 1], says how well the pick is supported: high when
 	// the candidate is close to the name and clearly the best.
 	Confidence float64
-	// LowConfidence is set when DeltaE exceeds the matcher's threshold: the
-	// catalog name probably does not describe the photo.
+	// LowConfidence says a person should look at the pick; Reasons say
+	// why (ReasonFar, ReasonTiny, ReasonPerson, ReasonBackground,
+	// ReasonAmbiguous, ReasonShared), in that order.
 	LowConfidence bool
+	Reasons       []string
 	// Distances is the standard CIEDE2000 from the name to every candidate.
 	Distances []float64
 }
 
 // Defaults of the zero Matcher.
 const (
-	// DefaultLowConfidence is the ΔE00 beyond which a pick is flagged.
-	DefaultLowConfidence = 20.0
+	// DefaultLowConfidence is the ΔE00 from the name beyond which a pick
+	// is flagged far_from_name. On the labelled dev photos right picks
+	// stay within 16 of their catalog name but for two loosely named
+	// products, and a wrong catalog name lands 17 or more from its pick.
+	DefaultLowConfidence = 16.0
+	// plausibleDeltaE bounds the candidates that could be a name when its
+	// share weighting is computed (see costs).
+	plausibleDeltaE = 20.0
 	// DefaultShareWeight is the ΔE00 a candidate must give up for each
 	// halving of its share relative to the product's main colour, so a
 	// small shadow or stitching cluster that happens to sit on a prototype
@@ -113,18 +129,24 @@ func (m *Matcher) Match(names []Name, cands []Candidate) []Pick {
 		return nil
 	}
 	d := Distances(names, cands, m.metric())
-	cost := m.costs(d, cands)
+	cost := m.costs(names, d, cands)
 	choice := m.assign(cost)
 	std := Distances(names, cands, CIEDE2000)
+	users := make([]int, len(cands))
+	for _, j := range choice {
+		users[j]++
+	}
 	picks := make([]Pick, len(names))
 	for i, n := range names {
 		j := choice[i]
+		conf, reasons := m.judge(cands, std[i], cost[i], j, users[j])
 		picks[i] = Pick{
 			Name:          n.Name,
 			Candidate:     j,
 			DeltaE:        std[i][j],
-			Confidence:    confidence(cost[i], j, std[i][j]),
-			LowConfidence: std[i][j] > orDefault(m.lowConf(), DefaultLowConfidence),
+			Confidence:    conf,
+			LowConfidence: len(reasons) > 0,
+			Reasons:       reasons,
 			Distances:     std[i],
 		}
 	}
@@ -139,13 +161,13 @@ func (m *Matcher) lowConf() float64 {
 }
 
 // costs combines distance with the candidate's weight in the product.
-func (m *Matcher) costs(d [][]float64, cands []Candidate) [][]float64 {
+func (m *Matcher) costs(names []Name, d [][]float64, cands []Candidate) [][]float64 {
 	var sw, slack float64 = DefaultShareWeight, DefaultBackgroundSlack
 	if m != nil {
 		sw = orDefault(m.ShareWeight, DefaultShareWeight)
 		slack = orDefault(m.BackgroundSlack, DefaultBackgroundSlack)
 	}
-	plausible := orDefault(m.lowConf(), DefaultLowConfidence)
+	plausible := plausibleDeltaE
 	cost := make([][]float64, len(d))
 	for i := range d {
 		// A candidate's share counts relative to the largest share among
@@ -154,7 +176,7 @@ func (m *Matcher) costs(d [][]float64, cands []Candidate) [][]float64 {
 		// catalog is not crushed by the product's main colour.
 		top, anyTop := 0.0, 0.0
 		for j, c := range cands {
-			if c.Background {
+			if c.Background || c.Person {
 				continue
 			}
 			anyTop = max(anyTop, c.Share)
@@ -169,9 +191,9 @@ func (m *Matcher) costs(d [][]float64, cands []Candidate) [][]float64 {
 		for j, c := range cands {
 			x := d[i][j]
 			switch {
-			case c.Background && x > slack:
+			case (c.Background || c.Person) && x > slack, c.Person && !names[i].Skin:
 				x = math.Inf(1)
-			case c.Background:
+			case c.Background || c.Person:
 				// allowed, but a product colour as close wins
 				x += slack
 			case c.Share > 0 && top > c.Share:
@@ -289,6 +311,117 @@ func argmin(xs []float64) int {
 		}
 	}
 	return b
+}
+
+// Why a person should look at a pick.
+const (
+	// ReasonFar: the pick is more than Matcher.LowConfidence (ΔE2000) from
+	// every shade of the name: the catalog name probably does not
+	// describe the product.
+	ReasonFar = "far_from_name"
+	// ReasonTiny: the pick covers less than TinyShare of the product: a
+	// trim, a print or a shadow, rarely the colour a catalog names.
+	ReasonTiny = "tiny_share"
+	// ReasonPerson: the pick is a colour of the model's skin or hair.
+	ReasonPerson = "person_region"
+	// ReasonBackground: the pick is the photo's background.
+	ReasonBackground = "background"
+	// ReasonAmbiguous: another product colour, clearly different (ΔE2000
+	// 10 or more) and at least as large, is as good a pick (its cost, which
+	// weighs distance against share, within AmbiguousDeltaE of the
+	// pick's): the name does not say which is meant.
+	ReasonAmbiguous = "ambiguous"
+	// ReasonShared: another name picked the same colour.
+	ReasonShared = "shared_colour"
+	// ReasonUnknownName: no tier of the colour map knew the name (set by
+	// package palette, which gives such a name the main colour left over).
+	ReasonUnknownName = "unknown_name"
+)
+
+// Thresholds of the review reasons and weights of the confidence.
+const (
+	// TinyShare is the product share below which a pick is tiny_share.
+	TinyShare = 0.03
+	// AmbiguousDeltaE is how much better (in cost) than any other clearly
+	// different product colour, at least as large, a pick must be not to
+	// be ambiguous: 1, about the smallest ΔE2000 a person notices, so
+	// within it the two are tied.
+	AmbiguousDeltaE = 1.0
+	// SupportShare is the product share from which a pick has full
+	// support; below it the confidence falls with the square root of the
+	// share (a tenth of that share gives about a third).
+	SupportShare = 0.10
+	// PersonWeight, BackgroundWeight, AmbiguousWeight and SharedWeight
+	// multiply the confidence of a pick on a person, on the background,
+	// ambiguous, or shared with another name.
+	PersonWeight     = 0.25
+	BackgroundWeight = 0.5
+	AmbiguousWeight  = 0.7
+	SharedWeight     = 0.7
+)
+
+// judge weighs the evidence for the pick of candidate j by a name (std:
+// the name's standard ΔE2000 to every candidate; cost: its costs; users:
+// how many names picked j) into a confidence in [0, 1] and the reasons a
+// person should look at it. The confidence is the product of
+//
+//   - closeness: 1/(1+(ΔE/12)²), one half at ΔE2000 12 from the name;
+//   - margin: how clearly the pick beats the next candidate in cost,
+//     0.5 to 1 (0.5 + 0.25·(1+tanh(gap/5)));
+//   - support: √(share/SupportShare), at most 1, for a product colour;
+//     PersonWeight for a person's colour, BackgroundWeight for the
+//     background;
+//   - AmbiguousWeight when ambiguous, SharedWeight when shared.
+//
+// Each factor is evidence a colour scientist would weigh: how near the
+// colour is to the name, whether another colour would do as well, and how
+// much of the product it is.
+func (m *Matcher) judge(cands []Candidate, std, cost []float64, j, users int) (float64, []string) {
+	c, de := cands[j], std[j]
+	far := orDefault(m.lowConf(), DefaultLowConfidence)
+	var reasons []string
+	if de > far {
+		reasons = append(reasons, ReasonFar)
+	}
+	if !c.Background && !c.Person && c.Share < TinyShare {
+		reasons = append(reasons, ReasonTiny)
+	}
+	if c.Person {
+		reasons = append(reasons, ReasonPerson)
+	}
+	if c.Background {
+		reasons = append(reasons, ReasonBackground)
+	}
+	ambiguous := false
+	for k, o := range cands {
+		if k != j && !o.Background && !o.Person && o.Share >= max(TinyShare, c.Share) &&
+			cost[k]-cost[j] <= AmbiguousDeltaE && CIEDE2000(o.Lab, c.Lab) >= 10 {
+			ambiguous = true
+			break
+		}
+	}
+	if ambiguous {
+		reasons = append(reasons, ReasonAmbiguous)
+	}
+	if users > 1 {
+		reasons = append(reasons, ReasonShared)
+	}
+	f := 1.0
+	switch {
+	case c.Person:
+		f = PersonWeight
+	case c.Background:
+		f = BackgroundWeight
+	default:
+		f = math.Sqrt(min(1, c.Share/SupportShare))
+	}
+	if ambiguous {
+		f *= AmbiguousWeight
+	}
+	if users > 1 {
+		f *= SharedWeight
+	}
+	return math.Round(confidence(cost, j, de)*f*1000) / 1000, reasons
 }
 
 // confidence maps a pick to [0, 1]: closeness to the name (1 at ΔE 0,

@@ -4,6 +4,7 @@ import (
 	"image/color"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -157,5 +158,50 @@ func TestAssignOptimal(t *testing.T) {
 		if got := total(cost, m.assign(cost)); math.Abs(got-best) > 1e-9 {
 			t.Fatalf("trial %d (%d×%d): total %.4f, optimum %.4f", trial, n, k, got, best)
 		}
+	}
+}
+
+// Each review reason, and how it weighs on the confidence.
+func TestReviewReasons(t *testing.T) {
+	skin := lab(224, 172, 140)
+	blue := lab(40, 80, 180)
+	person := Candidate{Color: skin.RGB(), Lab: skin, Share: 0.05, Person: true}
+	tests := []struct {
+		name  string
+		names []Name
+		cands []Candidate
+		want  [][]string // per name
+	}{
+		{"a clear pick", []Name{name("Red", red)}, []Candidate{cand(red, 0.6, false), cand(white, 0.4, true)}, [][]string{nil}},
+		{"far from the name", []Name{name("Blue", blue)}, []Candidate{cand(red, 0.6, false), cand(white, 0.4, true)}, [][]string{{ReasonFar}}},
+		{"a tiny share", []Name{name("Blue", blue)}, []Candidate{cand(red, 0.98, false), cand(blue, 0.02, false)}, [][]string{{ReasonTiny}}},
+		{"the background", []Name{name("White", white)}, []Candidate{cand(red, 0.6, false), cand(white, 0.4, true)}, [][]string{{ReasonBackground}}},
+		{"a person, for a skin name", []Name{{Name: "Peach", Shades: []Lab{skin}, Skin: true}}, []Candidate{cand(blue, 0.9, false), person}, [][]string{{ReasonPerson}}},
+		{"ambiguous", []Name{name("Grey", Lab{L: 53})}, []Candidate{cand(Lab{L: 43}, 0.45, false), cand(Lab{L: 63}, 0.45, false), cand(white, 0.1, true)}, [][]string{{ReasonAmbiguous}}},
+		{"shared", []Name{name("Red", red), name("Crimson", red)}, []Candidate{cand(red, 0.9, false), cand(white, 0.1, true)}, [][]string{{ReasonShared}, {ReasonShared}}},
+	}
+	for _, tt := range tests {
+		picks := (&Matcher{}).Match(tt.names, tt.cands)
+		for i, p := range picks {
+			var want []string
+			if tt.want != nil {
+				want = tt.want[i]
+			}
+			if !slices.Equal(p.Reasons, want) || p.LowConfidence != (len(want) > 0) {
+				t.Errorf("%s: pick %d reasons %v (low %v), want %v", tt.name, p.Candidate, p.Reasons, p.LowConfidence, want)
+			}
+		}
+	}
+	// A name that is not skin-like never takes a person's colour.
+	p := (&Matcher{}).Match([]Name{name("Tan", skin)}, []Candidate{cand(blue, 0.9, false), person})
+	if p[0].Candidate != 0 {
+		t.Errorf("a name without Skin took the person: %+v", p[0])
+	}
+	// Confidence: a clear, large pick beats a tiny one and a person's.
+	clear := (&Matcher{}).Match([]Name{name("Red", red)}, []Candidate{cand(red, 0.6, false), cand(white, 0.4, true)})[0]
+	tiny := (&Matcher{}).Match([]Name{name("Blue", blue)}, []Candidate{cand(red, 0.98, false), cand(blue, 0.02, false)})[0]
+	onSkin := (&Matcher{}).Match([]Name{{Name: "Peach", Shades: []Lab{skin}, Skin: true}}, []Candidate{cand(blue, 0.9, false), person})[0]
+	if !(clear.Confidence > tiny.Confidence && clear.Confidence > onSkin.Confidence && onSkin.Confidence < 0.3) {
+		t.Errorf("confidences: clear %.3f, tiny %.3f, on skin %.3f", clear.Confidence, tiny.Confidence, onSkin.Confidence)
 	}
 }

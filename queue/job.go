@@ -104,6 +104,10 @@ type Color struct {
 	Share         float64 `json:"share"`   // pixel share of the chosen shade, 0–1
 	Confidence    float64 `json:"confidence"`
 	LowConfidence bool    `json:"low_confidence"`
+	// ReviewReasons say why LowConfidence is set ("far_from_name",
+	// "tiny_share", "person_region", "background", "ambiguous",
+	// "shared_colour", "unknown_name").
+	ReviewReasons []string `json:"review_reasons,omitempty"`
 	// Resolved is what the name was understood as ("Grey" for "Iron
 	// Grey"; empty for an unknown name), Via how: "exact", "alias",
 	// "modifier", "head", "vocabulary", "unknown" or "multi".

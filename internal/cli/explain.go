@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/match"
 )
 
 // explainPage renders the report of one photo as a self-contained HTML page
@@ -41,6 +43,7 @@ func explainPage(ctx context.Context, name string, names []string, opts *palette
 	size := len(data)
 	photo := imaging.Fit(img, 480, 480, imaging.Box)
 	quant := imaging.Resize(res.Quantized, photo.Bounds().Dx(), photo.Bounds().Dy(), imaging.NearestNeighbor)
+	regions := imaging.Resize(regionImage(res), photo.Bounds().Dx(), photo.Bounds().Dy(), imaging.NearestNeighbor)
 
 	type cell struct {
 		DeltaE float64
@@ -65,6 +68,7 @@ func explainPage(ctx context.Context, name string, names []string, opts *palette
 		"Names":      names,
 		"Photo":      dataURI(photo),
 		"Quantized":  dataURI(quant),
+		"Regions":    dataURI(regions),
 		"Candidates": res.Candidates,
 		"Rows":       rows,
 		"Swatch":     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(res.Swatch)),
@@ -93,11 +97,12 @@ func swatchSide(p []byte) int {
 }
 
 var explainTmpl = template.Must(template.New("explain").Funcs(template.FuncMap{
-	"pct":  func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
-	"de":   func(f float64) string { return fmt.Sprintf("%.1f", f) },
-	"join": strings.Join,
-	"x4":   func(n int) int { return 4 * n },
-	"barw": func(f float64) string { return fmt.Sprintf("%.0f", 300*f) },
+	"pct":    func(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) },
+	"de":     func(f float64) string { return fmt.Sprintf("%.1f", f) },
+	"join":   strings.Join,
+	"reason": reasonText,
+	"x4":     func(n int) int { return 4 * n },
+	"barw":   func(f float64) string { return fmt.Sprintf("%.0f", 300*f) },
 }).Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -132,13 +137,14 @@ code{background:#f4f4f4;padding:0 .2rem}
 {{range .Rows}}<tr><td>{{.Name}}</td><td>{{.Resolved}} <span class="muted">({{.Via}})</span></td>
 <td><span class="chip" style="background:{{.Hex}}"></span> {{.Hex}}</td><td>{{if or (eq .Via "multi") (eq .Via "unknown")}}–{{else}}{{de .DeltaE}}{{end}}</td><td>{{pct .Share}}</td><td>{{printf "%.2f" .Confidence}}</td>
 <td>{{if eq .Via "unknown"}}<span class="warn">unknown name: neither the colour map nor the public colour-name lists know it, so the swatch uses the product's main colour; add it to the colour map</span>
-{{else}}{{if eq .Via "head"}}<span class="warn">not in the colour map: read as {{.Resolved}}{{if .Dropped}}, left out: {{join .Dropped ", "}}{{end}}</span><br>{{end}}{{if eq .Via "vocabulary"}}<span class="warn">not in the colour map: its shade comes from the public list {{.Source}}{{if .Dropped}} (left out: {{join .Dropped ", "}}){{end}}</span><br>{{end}}{{if .LowConfidence}}<span class="warn">low confidence: the name may not describe this photo</span>{{end}}{{end}}</td></tr>
+{{else}}{{if eq .Via "head"}}<span class="warn">not in the colour map: read as {{.Resolved}}{{if .Dropped}}, left out: {{join .Dropped ", "}}{{end}}</span><br>{{end}}{{if eq .Via "vocabulary"}}<span class="warn">not in the colour map: its shade comes from the public list {{.Source}}{{if .Dropped}} (left out: {{join .Dropped ", "}}){{end}}</span><br>{{end}}{{if .LowConfidence}}<span class="warn">check this pick:{{range .ReviewReasons}} {{reason .}}.{{end}}</span>{{end}}{{end}}</td></tr>
 {{end}}</table></div>
 
 <h2>Photo and its quantized colours</h2>
 <div class="row">
 <figure><img class="photo" src="{{.Photo}}" alt="photo"><figcaption>photo</figcaption></figure>
 <figure><img class="photo" src="{{.Quantized}}" alt="quantized photo"><figcaption>quantized (analysis image)</figcaption></figure>
+<figure><img class="photo" src="{{.Regions}}" alt="regions"><figcaption>regions: <span style="color:#c0208a">person</span> (skin, hair), <span class="muted">background</span>, product in its colours</figcaption></figure>
 </div>
 
 <h2>Candidates and ΔE2000 from each name</h2>
@@ -151,3 +157,47 @@ code{background:#f4f4f4;padding:0 .2rem}
 <p class="muted">Share: of the product's pixels (background colours: of all pixels). The highlighted cell is each name's pick; a pick weighs ΔE against share, so a tiny cluster does not beat the product's main colour.</p>
 </body></html>
 `))
+
+// regionImage is the quantized analysis image with the regions drawn over
+// it: the person in magenta, the background in light grey, the product in
+// its colours.
+func regionImage(res *palette.Result) image.Image {
+	q := res.Quantized
+	b := q.Bounds()
+	out := image.NewNRGBA(b)
+	w := b.Dx()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(q.At(x, y)).(color.NRGBA)
+			switch res.Regions[(y-b.Min.Y)*w+(x-b.Min.X)] {
+			case palette.RegionPerson:
+				c = color.NRGBA{R: 0xC0, G: 0x20, B: 0x8A, A: 255}
+			case palette.RegionBackground:
+				c = color.NRGBA{R: 0xE8, G: 0xE8, B: 0xE8, A: 255}
+			}
+			out.SetNRGBA(x, y, c)
+		}
+	}
+	return out
+}
+
+// reasonText says a review reason in words.
+func reasonText(r string) string {
+	switch r {
+	case match.ReasonFar:
+		return "far from every shade of the name (the catalog name may be wrong)"
+	case match.ReasonTiny:
+		return "a tiny part of the product (a trim, a print or a shadow)"
+	case match.ReasonPerson:
+		return "the model's skin or hair"
+	case match.ReasonBackground:
+		return "the background"
+	case match.ReasonAmbiguous:
+		return "a larger product colour is nearly as close"
+	case match.ReasonShared:
+		return "another name picked the same colour"
+	case match.ReasonUnknownName:
+		return "nothing knows the name"
+	}
+	return r
+}

@@ -341,7 +341,7 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 	for _, p := range res.Picks {
 		r.Colors = append(r.Colors, queue.Color{
 			Name: p.Name, Hex: p.Hex, DeltaE: p.DeltaE, Share: p.Share,
-			Confidence: p.Confidence, LowConfidence: p.LowConfidence,
+			Confidence: p.Confidence, LowConfidence: p.LowConfidence, ReviewReasons: p.ReviewReasons,
 			Resolved: p.Resolved, Via: p.Via, Part: p.Part,
 		})
 		if p.Via == colormap.Unknown.String() {
