@@ -71,26 +71,48 @@ func person(q *image.Paletted, labs []match.Lab, bgMask []bool) ([]int, []bool) 
 	}
 	skin := make([]bool, k)
 	dark := make([]bool, k)
-	near := make([]bool, k*k)
+	anySkin := false
 	for c, l := range labs {
 		skin[c] = match.SkinLike(l)
 		dark[c] = !skin[c] && l.L <= hairMaxL && l.Chroma() <= hairMaxC
+		anySkin = anySkin || skin[c]
+	}
+	if !anySkin {
+		return inPerson, nil
+	}
+	near := make([]bool, k*k)
+	for c, l := range labs {
 		for d, m := range labs {
-			near[c*k+d] = match.CIEDE2000(l, m) <= regionJoin
+			near[c*k+d] = (skin[c] || dark[c]) && match.CIEDE2000(l, m) <= regionJoin
 		}
 	}
-	idx := func(p int) int { return int(q.Pix[(p/w)*q.Stride+p%w]) }
-	isBg := func(p int) bool { return bgMask != nil && bgMask[p] }
+	// px is the palette index of each pixel, k for background and
+	// transparent pixels: one flat array, so the loops below neither
+	// divide nor ask the mask.
+	px := make([]uint8, w*h)
+	for y := range h {
+		row := q.Pix[y*q.Stride : y*q.Stride+w]
+		for x, c := range row {
+			p := y*w + x
+			if int(c) >= k || bgMask != nil && bgMask[p] {
+				c = uint8(k)
+			}
+			px[p] = c
+		}
+	}
+	idx := func(p int) int { return int(px[p]) }
 
 	// The figure: every pixel that is not background, and its extent. A
 	// figure much wider than tall is an object on its own (a belt, a bag,
 	// a pair of shoes), not a person.
 	figure, top, bottom, left, right := 0, h, -1, w, -1
-	for p := range w * h {
-		if c := idx(p); c < k && !isBg(p) {
-			figure++
-			top, bottom = min(top, p/w), max(bottom, p/w)
-			left, right = min(left, p%w), max(right, p%w)
+	for y := range h {
+		for x, c := range px[y*w : y*w+w] {
+			if int(c) < k {
+				figure++
+				top, bottom = min(top, y), max(bottom, y)
+				left, right = min(left, x), max(right, x)
+			}
 		}
 	}
 	if figure == 0 || float64(bottom-top+1) < figureMinAspect*float64(right-left+1) {
@@ -122,7 +144,7 @@ func person(q *image.Paletted, labs []match.Lab, bgMask []bool) ([]int, []bool) 
 			in.minX, in.maxX = min(in.minX, x), max(in.maxX, x)
 			for _, nb := range [4]int{p - 1, p + 1, p - w, p + w} {
 				switch {
-				case nb < 0 || nb >= w*h, region[nb] != 0, isBg(nb):
+				case nb < 0 || nb >= w*h, region[nb] != 0:
 					continue
 				case (nb == p-1 && x == 0) || (nb == p+1 && x == w-1):
 					continue
@@ -135,14 +157,11 @@ func person(q *image.Paletted, labs []match.Lab, bgMask []bool) ([]int, []bool) 
 		}
 		return in
 	}
-	for _, pass := range []struct {
-		want   []bool
-		isSkin bool
-	}{{skin, true}, {dark, false}} {
+	regions := func(want []bool, isSkin bool) {
 		for p := range w * h {
-			if c := idx(p); region[p] == 0 && !isBg(p) && c < k && pass.want[c] {
-				in := grow(p, pass.want, int32(len(infos)))
-				in.skin = pass.isSkin
+			if c := idx(p); c < k && region[p] == 0 && want[c] {
+				in := grow(p, want, int32(len(infos)))
+				in.skin = isSkin
 				infos = append(infos, in)
 			}
 		}
@@ -150,6 +169,7 @@ func person(q *image.Paletted, labs []match.Lab, bgMask []bool) ([]int, []bool) 
 
 	// Which regions are a person's: small skin regions, once a face shows
 	// there is a person at all (a small skin region in the top part).
+	regions(skin, true)
 	isPerson := make([]bool, len(infos))
 	face := false
 	for id, in := range infos[1:] {
@@ -159,6 +179,8 @@ func person(q *image.Paletted, labs []match.Lab, bgMask []bool) ([]int, []bool) 
 	if !face {
 		return inPerson, nil
 	}
+	regions(dark, false)
+	isPerson = append(isPerson, make([]bool, len(infos)-len(isPerson))...)
 	// Hair: a dark region touching a face, mostly at or above its middle.
 	touches := map[[2]int32]bool{}
 	for p := range w * h {
