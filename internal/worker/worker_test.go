@@ -115,7 +115,8 @@ func TestWorkerEndToEnd(t *testing.T) {
 		if c := r.Colors[0]; c.Name != "Red" || c.Via != "exact" || c.Resolved != "Red" {
 			t.Errorf("result %s: first colour %+v", r.ProductID, c)
 		}
-		if c := r.Colors[1]; r.ProductID == "UNKNOWN" && (c.Name != "Blorange" || c.Via != "unknown" || !c.LowConfidence) {
+		if c := r.Colors[1]; r.ProductID == "UNKNOWN" && (c.Name != "Blorange" || c.Via != "unknown" || !c.LowConfidence ||
+			len(c.ReviewReasons) != 1 || c.ReviewReasons[0] != "unknown_name") {
 			t.Errorf("unknown name: %+v", c)
 		}
 		data, err := os.ReadFile(strings.TrimPrefix(r.Output, "file://"))
