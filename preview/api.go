@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/jpeg"
 	"image/png"
@@ -19,11 +20,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/disintegration/imaging"
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/match"
 	"github.com/palette-dev/palette/render"
 )
 
@@ -44,6 +47,11 @@ type Response struct {
 	// Quantized is the analysis image in its quantized colours, a PNG in
 	// base64.
 	Quantized string `json:"quantized"`
+	// Regions is what palette took as the product, a PNG in base64 of
+	// Quantized's size (from palette.Result.Regions): the product in its
+	// quantized colours, the person (a model's skin and hair) tinted
+	// magenta, the background flat light grey.
+	Regions string `json:"regions"`
 	// Photo is the photo reduced to fit 480×480, a JPEG in base64; only for
 	// an image given by reference (an uploader has the photo already).
 	Photo string `json:"photo,omitempty"`
@@ -73,8 +81,11 @@ type Warning struct {
 	//   - "unknown": a name nothing knows, given the product's main colour
 	//     that no other name took (its pick is low_confidence, with no
 	//     "low_confidence" warning of its own);
-	//   - "low_confidence": far from every colour of the photo;
-	//   - "uncertain": confidence below WeakConfidence;
+	//   - "low_confidence": one per pick flagged low_confidence for a
+	//     reason no other warning gives: far from every shade of its name,
+	//     a tiny share of the product, the model's skin or hair, another
+	//     product colour as good, or (within a name listing colours)
+	//     another part on the same colour;
 	//   - "same_colour": two names picked one colour;
 	//   - "background": a name picked the background.
 	//
@@ -84,6 +95,14 @@ type Warning struct {
 	// Names are the colour names concerned, as given.
 	Names   []string `json:"names"`
 	Message string   `json:"message"`
+	// Reasons are the review reasons of the picks (palette.Pick's
+	// review_reasons) that this warning explains: for "low_confidence"
+	// those its message says ("far_from_name", "tiny_share",
+	// "person_region", "ambiguous", "shared_colour"); "unknown_name" for
+	// "unknown", "shared_colour" for "same_colour", "background" for
+	// "background". Every reason of every pick is explained by one
+	// warning naming it; absent for the kinds about how a name was read.
+	Reasons []string `json:"reasons,omitempty"`
 	// Add is the colour-map entry that would make the name known, for
 	// "modifier", "head", "vocabulary" and "unknown" warnings; absent
 	// for the other kinds, and for a name that lists several colours
@@ -104,10 +123,6 @@ type Addition struct {
 
 // MaxAddShades is the most shades an Addition suggests.
 const MaxAddShades = 6
-
-// WeakConfidence is the confidence below which a pick gets an "uncertain"
-// warning.
-const WeakConfidence = 0.5
 
 // previewRequest is a parsed POST or GET /v1/preview.
 type previewRequest struct {
@@ -262,11 +277,16 @@ func (s *Server) response(req *previewRequest, res *palette.Result) (*Response, 
 		resp.Colors[i] = Color{Pick: p, Candidate: p.Candidate}
 	}
 	var buf bytes.Buffer
-	enc := png.Encoder{CompressionLevel: png.BestSpeed}
+	enc := png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers}
 	if err := enc.Encode(&buf, res.Quantized); err != nil {
 		return nil, fmt.Errorf("preview: encoding the quantized image: %w", err)
 	}
 	resp.Quantized = base64.StdEncoding.EncodeToString(buf.Bytes())
+	buf.Reset()
+	if err := enc.Encode(&buf, regionsImage(res.Quantized, res.Regions)); err != nil {
+		return nil, fmt.Errorf("preview: encoding the regions: %w", err)
+	}
+	resp.Regions = base64.StdEncoding.EncodeToString(buf.Bytes())
 	if req.ref != "" {
 		img, _, err := palette.DecodeBytes(req.data, &s.limits)
 		if err != nil {
@@ -280,6 +300,84 @@ func (s *Server) response(req *previewRequest, res *palette.Result) (*Response, 
 	}
 	return resp, nil
 }
+
+// The colours of the regions image: a person's pixels are their quantized
+// colour mixed with regionsPerson (magenta; regionsTint of it), the
+// background is flat regionsBackground (light grey).
+var (
+	regionsPerson     = color.NRGBA{R: 0xe0, G: 0x1e, B: 0xd0, A: 0xff}
+	regionsBackground = color.NRGBA{R: 0xe4, G: 0xe4, B: 0xe4, A: 0xff}
+)
+
+const regionsTint = 0.6
+
+// regionsImage draws what palette took as the product: q's pixels in their
+// colours where regions says product, tinted magenta on a person, light
+// grey on the background and where q is transparent. regions is row-major
+// over q; one of another length (a Result without regions) counts as all
+// product.
+func regionsImage(q *image.Paletted, regions []palette.Region) image.Image {
+	b := q.Bounds()
+	w, h := b.Dx(), b.Dy()
+	n := len(q.Palette)
+	// The palette: product colours 0..n-1, the person's n..2n-1, the
+	// background 2n.
+	pal := make(color.Palette, 2*n+1)
+	clear := make([]bool, n)
+	mix := func(a, b uint8) uint8 { return uint8(float64(a)*(1-regionsTint) + float64(b)*regionsTint + 0.5) }
+	for i, c := range q.Palette {
+		o := color.NRGBAModel.Convert(c).(color.NRGBA)
+		clear[i] = o.A == 0
+		o.A = 0xff
+		pal[i] = o
+		pal[n+i] = color.NRGBA{R: mix(o.R, regionsPerson.R), G: mix(o.G, regionsPerson.G), B: mix(o.B, regionsPerson.B), A: 0xff}
+	}
+	pal[2*n] = regionsBackground
+	fits := len(regions) == w*h
+	index := func(x, y int) int {
+		i := int(q.Pix[y*q.Stride+x])
+		r := palette.RegionProduct
+		if fits {
+			r = regions[y*w+x]
+		}
+		switch {
+		case i >= n || clear[i] || r == palette.RegionBackground:
+			return 2 * n
+		case r == palette.RegionPerson:
+			return n + i
+		}
+		return i
+	}
+	if len(pal) > 256 { // more colours than the preview's quantizer makes
+		out := image.NewNRGBA(b)
+		for y := range h {
+			for x := range w {
+				out.Set(b.Min.X+x, b.Min.Y+y, pal[index(x, y)])
+			}
+		}
+		return out
+	}
+	out := image.NewPaletted(b, pal)
+	for y := range h {
+		for x := range w {
+			out.Pix[y*out.Stride+x] = uint8(index(x, y))
+		}
+	}
+	return out
+}
+
+// pngBuffers keeps the PNG encoders' buffers (a deflate writer is about
+// 1 MB) from one image to the next.
+var pngBuffers pngPool
+
+type pngPool struct{ pool sync.Pool }
+
+func (p *pngPool) Get() *png.EncoderBuffer {
+	b, _ := p.pool.Get().(*png.EncoderBuffer)
+	return b
+}
+
+func (p *pngPool) Put(b *png.EncoderBuffer) { p.pool.Put(b) }
 
 // onWhite composites img onto white. JPEG has no alpha: encoded as is, a
 // transparent PNG's see-through parts would show black.
@@ -321,23 +419,8 @@ func warnings(res *palette.Result) []Warning {
 			ws = append(ws, w)
 		}
 	}
-	for _, p := range res.Picks {
-		switch {
-		case p.Via == "unknown": // said above; low_confidence would be noise
-		case p.LowConfidence && p.Via == "multi":
-			ws = append(ws, Warning{Kind: "low_confidence", Names: []string{p.Name}, Message: fmt.Sprintf(
-				"%q found no clear product colour in this photo.", p.Name)})
-		case p.LowConfidence:
-			ws = append(ws, Warning{Kind: "low_confidence", Names: []string{p.Name}, Message: fmt.Sprintf(
-				"%q is far from every colour in the photo (ΔE %.1f). The catalog name is probably wrong for this photo, or the product is only a small part of it.",
-				p.Name, p.DeltaE)})
-		case p.Confidence < WeakConfidence && p.Via != "multi":
-			ws = append(ws, Warning{Kind: "uncertain", Names: []string{p.Name}, Message: fmt.Sprintf(
-				"%q is an uncertain match (confidence %.0f%%). Compare the swatch colour with the photo.",
-				p.Name, 100*p.Confidence)})
-		}
-	}
-	// Two different names on one candidate.
+	// Colours two names share, and the background, have warnings of
+	// their own (below): a pick's own warning leaves those reasons out.
 	byCand := map[int][]palette.Pick{}
 	var order []int
 	for _, p := range res.Picks {
@@ -346,22 +429,36 @@ func warnings(res *palette.Result) []Warning {
 		}
 		byCand[p.Candidate] = append(byCand[p.Candidate], p)
 	}
-	for _, c := range order {
-		ps := byCand[c]
+	sameColour := func(c int) []string {
 		var names []string
 		idx := map[int]bool{}
-		for _, p := range ps {
+		for _, p := range byCand[c] {
 			if !idx[p.Index] {
 				idx[p.Index] = true
 				names = append(names, p.Name)
 			}
 		}
+		return names
+	}
+	for _, p := range res.Picks {
+		said := map[string]bool{
+			match.ReasonUnknownName: p.Via == "unknown",
+			match.ReasonShared:      len(sameColour(p.Candidate)) > 1,
+			match.ReasonBackground:  p.Candidate >= 0 && p.Candidate < len(res.Candidates) && res.Candidates[p.Candidate].Background,
+		}
+		if w, ok := pickWarning(p, said); ok {
+			ws = append(ws, w)
+		}
+	}
+	// Two different names on one candidate.
+	for _, c := range order {
+		names := sameColour(c)
 		if len(names) < 2 {
 			continue
 		}
-		ws = append(ws, Warning{Kind: "same_colour", Names: names, Message: fmt.Sprintf(
+		ws = append(ws, Warning{Kind: "same_colour", Names: names, Reasons: []string{match.ReasonShared}, Message: fmt.Sprintf(
 			"%s picked the same colour %s, so the swatch shows it more than once. The photo may not show each colour, or one of the names is wrong.",
-			joinQuoted(names), ps[0].Hex)})
+			joinQuoted(names), byCand[c][0].Hex)})
 	}
 	for _, c := range order {
 		if c < 0 || c >= len(res.Candidates) || !res.Candidates[c].Background {
@@ -373,11 +470,70 @@ func warnings(res *palette.Result) []Warning {
 				names = append(names, p.Name)
 			}
 		}
-		ws = append(ws, Warning{Kind: "background", Names: names, Message: fmt.Sprintf(
+		ws = append(ws, Warning{Kind: "background", Names: names, Reasons: []string{match.ReasonBackground}, Message: fmt.Sprintf(
 			"%s took the colour of the photo's background (%s). If the product is not this colour, check the name.",
 			joinQuoted(names), res.Candidates[c].Hex)})
 	}
 	return ws
+}
+
+// pickWarning is the "low_confidence" warning of a pick: each of its
+// review reasons in plain words, but for those another warning gives
+// (said: the "unknown", "same_colour" and "background" warnings). ok is
+// false when there is nothing left to say.
+func pickWarning(p palette.Pick, said map[string]bool) (w Warning, ok bool) {
+	if p.Via == "multi" {
+		if !p.LowConfidence {
+			return Warning{}, false
+		}
+		return Warning{Kind: "low_confidence", Names: []string{p.Name}, Reasons: p.ReviewReasons, Message: fmt.Sprintf(
+			"%q found no clear product colour in this photo.", p.Name)}, true
+	}
+	var say []string
+	for _, r := range p.ReviewReasons {
+		if !said[r] {
+			say = append(say, r)
+		}
+	}
+	if len(say) == 0 {
+		return Warning{}, false
+	}
+	who := strconv.Quote(p.Name)
+	if p.Part != "" && !sameName(p.Part, p.Name) {
+		who = fmt.Sprintf("%q (in %q)", p.Part, p.Name)
+	}
+	var b strings.Builder
+	if slices.Contains(say, match.ReasonPerson) {
+		fmt.Fprintf(&b, "%s picked the model's skin or hair (%s), not the product.", who, p.Hex)
+	} else {
+		fmt.Fprintf(&b, "%s picked %s.", who, p.Hex)
+	}
+	for _, r := range say {
+		switch r {
+		case match.ReasonFar:
+			fmt.Fprintf(&b, " It is far from every shade of the name (ΔE %.1f): the catalog name may be wrong.", p.DeltaE)
+		case match.ReasonTiny:
+			fmt.Fprintf(&b, " It covers %s of the product: a trim, a print or a shadow.", sharePercent(p.Share))
+		case match.ReasonAmbiguous:
+			b.WriteString(" Another product colour is as good a match: check which one the catalog means.")
+		case match.ReasonShared:
+			b.WriteString(" Another colour this name lists picked it too.")
+		case match.ReasonPerson:
+		default: // a reason this page does not know yet
+			fmt.Fprintf(&b, " Check it (%s).", strings.ReplaceAll(r, "_", " "))
+		}
+	}
+	return Warning{Kind: "low_confidence", Names: []string{p.Name}, Reasons: say, Message: b.String()}, true
+}
+
+// sharePercent says how small a share is, in whole percent rounded down
+// so it stays under the threshold it was flagged by: "only 2%", "less
+// than 1%".
+func sharePercent(share float64) string {
+	if share < 0.01 {
+		return "less than 1%"
+	}
+	return "only " + strconv.Itoa(int(share*100)) + "%"
 }
 
 // nameWarning is the warning about how p's name was read, for a name the
@@ -436,6 +592,7 @@ func nameWarning(res *palette.Result, p palette.Pick, list bool) (w Warning, ok 
 		w.Message = fmt.Sprintf("%q is not in the colour map; %s from a public colour-name list%s%s. Such a list may mean another shade than the catalog: check the swatch colour, or %s.",
 			p.Name, whose, src, as, addName)
 	case "unknown":
+		w.Reasons = []string{match.ReasonUnknownName}
 		colour := "the product's main colour"
 		if len(res.Picks) > 1 && !sharesCandidate(res, p) {
 			colour += " that no other name took"

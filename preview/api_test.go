@@ -385,7 +385,8 @@ func TestDraftColormap(t *testing.T) {
 }
 
 // TestWarnings: a name worked out by modifier, two names on one colour, a
-// name far from every colour, and the background are each reported.
+// name far from every colour, and the background are each reported, once
+// per pick and reason; there is no "uncertain" warning any more.
 func TestWarnings(t *testing.T) {
 	s := newServer(t, Config{})
 	data := readPhoto(t, testPhoto)
@@ -403,28 +404,42 @@ func TestWarnings(t *testing.T) {
 	if len(kinds["same_colour"]) == 0 {
 		t.Errorf("no same_colour warning for Dusty Red/Red/Crimson: %+v", r.Warnings)
 	}
-	if len(kinds["low_confidence"]) == 0 && len(kinds["uncertain"]) == 0 {
-		t.Errorf("no confidence warning for Lime Green on a red and blue photo: %+v", r.Colors)
+	if len(kinds["low_confidence"]) == 0 {
+		t.Errorf("no low_confidence warning for Lime Green on a red and blue photo: %+v", r.Colors)
+	}
+	if len(kinds["uncertain"]) != 0 {
+		t.Errorf("an uncertain warning: %v", kinds["uncertain"])
 	}
 
-	// Unit check of the rules on a literal result.
+	// Unit check of the rules on a literal result: a colour two names
+	// share and the background have their own warnings, so Black and Jet
+	// get no low_confidence warning, and Snow's says only that it is far.
 	res := &palette.Result{
-		Candidates: []palette.Candidate{{Hex: "#111111", Share: 0.6}, {Hex: "#fefefe", Share: 0.5, Background: true}},
+		Candidates: []palette.Candidate{{Hex: "#111111", Share: 0.6}, {Hex: "#fefefe", Share: 0.5, Region: palette.RegionBackground, Background: true}},
 		Picks: []palette.Pick{
-			{Name: "Black", Hex: "#111111", Confidence: 0.9, Via: "exact", Index: 0, Candidate: 0},
-			{Name: "Jet", Hex: "#111111", Confidence: 0.3, Via: "alias", Index: 1, Candidate: 0},
-			{Name: "Snow", Hex: "#fefefe", Confidence: 0.2, DeltaE: 25, LowConfidence: true, Via: "exact", Index: 2, Candidate: 1},
+			{Name: "Black", Hex: "#111111", Confidence: 0.6, LowConfidence: true, ReviewReasons: []string{"shared_colour"}, Via: "exact", Index: 0, Candidate: 0},
+			{Name: "Jet", Hex: "#111111", Confidence: 0.3, LowConfidence: true, ReviewReasons: []string{"shared_colour"}, Via: "alias", Index: 1, Candidate: 0},
+			{Name: "Snow", Hex: "#fefefe", Confidence: 0.2, DeltaE: 25, LowConfidence: true, ReviewReasons: []string{"far_from_name", "background"}, Via: "exact", Index: 2, Candidate: 1},
 		},
 	}
 	got := map[string]string{}
+	reasons := map[string]string{}
 	for _, w := range warnings(res) {
-		got[w.Kind] = strings.Join(w.Names, "+")
-	}
-	want := map[string]string{"uncertain": "Jet", "low_confidence": "Snow", "same_colour": "Black+Jet", "background": "Snow"}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("warning %s: %q, want %q (all %v)", k, got[k], v, got)
+		if _, dup := got[w.Kind]; dup {
+			t.Errorf("two %s warnings", w.Kind)
 		}
+		got[w.Kind] = strings.Join(w.Names, "+")
+		reasons[w.Kind] = strings.Join(w.Reasons, "+")
+	}
+	want := map[string]string{"low_confidence": "Snow", "same_colour": "Black+Jet", "background": "Snow"}
+	wantReasons := map[string]string{"low_confidence": "far_from_name", "same_colour": "shared_colour", "background": "background"}
+	for k, v := range want {
+		if got[k] != v || reasons[k] != wantReasons[k] {
+			t.Errorf("warning %s: %q for %q, want %q for %q (all %v)", k, got[k], reasons[k], v, wantReasons[k], got)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("warnings %v, want %v", got, want)
 	}
 	if _, ok := got["modifier"]; ok {
 		t.Error("modifier warning without a modifier")
@@ -581,7 +596,7 @@ func TestNameWarningRules(t *testing.T) {
 		t.Errorf("unknown warning %q", w.Message)
 	}
 	for _, w := range ws {
-		if slices.Contains(w.Names, "Blorp: X") && (w.Kind == "low_confidence" || w.Kind == "uncertain") {
+		if slices.Contains(w.Names, "Blorp: X") && w.Kind == "low_confidence" {
 			t.Errorf("a %s warning for the unknown name", w.Kind)
 		}
 	}

@@ -268,7 +268,9 @@ func (b *browser) preview(photo string, names ...string) map[string]string {
 }
 
 // TestBrowser drives the pages in headless Chromium: a photo with two
-// colour names gives the swatch and the picks; in the editor a changed
+// colour names gives the swatch and the picks, "Looks right", the models'
+// colours marked in the legend and what was taken as the product; flagged
+// picks show their reasons (see flaggedPicks); in the editor a changed
 // prototype moves the pick in "try on a photo", is saved, and moves it on
 // the preview page; a stale save shows the conflict; a name the map lacks
 // is shown as read, added from its warning, tried and saved (see
@@ -316,6 +318,24 @@ func TestBrowser(t *testing.T) {
 	if n := eval[int](b, `document.querySelectorAll('#legend li').length`); n != len(want.Candidates) {
 		t.Errorf("%d candidates shown, want %d", n, len(want.Candidates))
 	}
+	// Nothing flagged, no warning: "Looks right".
+	if !eval[bool](b, `!document.querySelector('#all-good').hidden && document.querySelector('#warnings').hidden && !document.querySelector('#picks .reasons')`) {
+		t.Error(`Red|Blue on the two tees does not say "Looks right"`)
+	}
+	// The models' skin and hair are marked in the legend and left out
+	// of the bar.
+	people := 0
+	for _, c := range want.Candidates {
+		if c.Region == palette.RegionPerson {
+			people++
+		}
+	}
+	if got := eval[[]int](b, `[document.querySelectorAll('#legend li[data-region="person"] .tag.person').length,
+		Array.from(document.querySelectorAll('#legend .tag.person')).filter(t => t.textContent === 'model').length,
+		document.querySelectorAll('#bar > span').length]`); people == 0 || got[0] != people || got[1] != people || got[2] != len(want.Candidates)-people-1 {
+		t.Errorf("legend person tags, tags reading model, bar blocks = %v; want %d, %d, %d", got, people, people, len(want.Candidates)-people-1)
+	}
+	b.regionsShown()
 	b.top()
 	b.screen("preview-laptop")
 	b.screenshot("preview-laptop-full")
@@ -364,7 +384,11 @@ func TestBrowser(t *testing.T) {
 	if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 390 {
 		t.Errorf("the narrow page scrolls sideways: %v px wide", w)
 	}
+	b.regionsShown()
 	b.check()
+
+	// Flagged picks show why; a right one looks right.
+	flaggedPicks(t, b)
 
 	// 3. The editor: find Red, give it one green prototype.
 	b.viewport(1366, 768, false)
@@ -615,6 +639,101 @@ func TestBrowser(t *testing.T) {
 	b.check()
 
 	namesTheMapLacks(t, b)
+}
+
+// regionsShown checks the photo panel shows what was taken as the
+// product: an image the size of the quantized one, on screen, with its
+// caption and key.
+func (b *browser) regionsShown() {
+	b.t.Helper()
+	if !eval[bool](b, `(r => (q => r.complete && r.naturalWidth > 0 && r.naturalWidth === q.naturalWidth && r.naturalHeight === q.naturalHeight &&
+		r.getBoundingClientRect().width > 60 && !document.querySelector('#photos').hidden &&
+		r.closest('figure').querySelector('figcaption').textContent === 'What palette took as the product' &&
+		getComputedStyle(document.querySelector('.region-key')).display !== 'none')(document.querySelector('#quantized')))(document.querySelector('#regions'))`) {
+		b.t.Error("the regions image is not shown the size of the quantized one, with its caption and key")
+	}
+}
+
+// flaggedPicks: a photo whose catalog name is wrong ("Black" on a shirt
+// that reads grey) shows its pick's reasons as tags in words, a warning
+// saying them, and no "Looks right"; a name on the models' skin says so
+// and the legend marks the colour "model"; a right pick ("Peach" on the
+// peach sweater) shows "Looks right" and no tags. Screenshots at 1366×768
+// and 390×844.
+func flaggedPicks(t *testing.T, b *browser) {
+	t.Helper()
+	shirt, _ := filepath.Abs(filepath.Join(images, "myntra_13885.jpg"))
+	tags := func(name string) []string {
+		return eval[[]string](b, fmt.Sprintf(`Array.from(document.querySelectorAll('#picks .pick[data-name=%q] .reasons .tag')).map(t => t.dataset.reason + ': ' + t.textContent)`, name))
+	}
+	flagged := func(what, name string, want []string) {
+		t.Helper()
+		if got := tags(name); strings.Join(got, " | ") != strings.Join(want, " | ") {
+			t.Errorf("%s: %s shows the reasons %q, want %q", what, name, got, want)
+		}
+		if !eval[bool](b, fmt.Sprintf(`document.querySelector('#all-good').hidden && !document.querySelector('#warnings').hidden &&
+			document.querySelector('#picks .pick[data-name=%q]').classList.contains('flag') &&
+			document.querySelector('#picks .pick[data-name=%[1]q] .meter').classList.contains('poor') &&
+			!/_/.test(document.querySelector('#picks').textContent + document.querySelector('#warn-list').textContent)`, name)) {
+			t.Errorf(`%s: "Looks right" shows, no warning box, %s not marked or its meter not red, or a raw reason code is on the page`, what, name)
+		}
+		// The tags sit inside their row.
+		if !eval[bool](b, fmt.Sprintf(`(row => Array.from(row.querySelectorAll('.reasons .tag')).every(g => { const r = g.getBoundingClientRect(), o = row.getBoundingClientRect(); return r.width > 0 && r.left >= o.left && r.right <= o.right; }))(document.querySelector('#picks .pick[data-name=%q]'))`, name)) {
+			t.Errorf("%s: a reason tag of %s overflows its row", what, name)
+		}
+	}
+
+	b.viewport(1366, 768, false)
+	b.preview(shirt, "Black")
+	flagged("Black on a grey shirt", "Black", []string{"far_from_name: far from the name", "ambiguous: another colour fits as well"})
+	if w := eval[string](b, `document.querySelector('#warn-list li[data-kind="low_confidence"]')?.textContent ?? ''`); !strings.Contains(w, "far from every shade of the name (ΔE 17.7)") ||
+		!strings.Contains(w, "Another product colour is as good a match") {
+		t.Errorf("Black's warning %q", w)
+	}
+	b.regionsShown()
+	b.top()
+	b.screen("preview-reasons-laptop")
+	b.screenshot("preview-reasons-laptop-full")
+
+	// A name on the models' skin.
+	photo, _ := filepath.Abs(filepath.Join(images, testPhoto))
+	b.preview(photo, "Red", "Nude")
+	flagged("Nude on the models", "Nude", []string{"person_region: model's skin or hair"})
+	if !eval[bool](b, `Array.from(document.querySelectorAll('#legend li')).some(li => li.querySelector('.who')?.textContent.replace(/\s/g, ' ') === '← Nude' && li.querySelector('.tag.person')?.textContent === 'model') &&
+		!document.querySelector('#legend-note').hidden && !document.querySelector('#key-person').hidden`) {
+		t.Error("the skin Nude picked is not marked model in the legend, or the notes are missing")
+	}
+	if w := eval[string](b, `document.querySelector('#warn-list').textContent`); !strings.Contains(w, `"Nude" picked the model's skin or hair`) {
+		t.Errorf("warnings %q", w)
+	}
+	b.top()
+	b.screenshot("preview-person-laptop-full")
+
+	// A right pick on a model's sweater: "Looks right", no tags.
+	sweater, _ := filepath.Abs(filepath.Join(images, "myntra_14091.jpg"))
+	b.preview(sweater, "Peach")
+	if !eval[bool](b, `!document.querySelector('#all-good').hidden && document.querySelector('#warnings').hidden && !document.querySelector('#picks .reasons') &&
+		!document.querySelector('#picks .pick.flag') && !document.querySelector('#picks .meter.poor')`) {
+		t.Errorf(`Peach on the peach sweater does not look right: %q`, eval[string](b, `document.querySelector('.verdict').textContent + ' | ' + document.querySelector('#picks').textContent`))
+	}
+	b.regionsShown()
+	b.top()
+	b.screen("preview-clean-laptop")
+
+	// Narrow.
+	b.viewport(390, 844, true)
+	b.preview(shirt, "Black")
+	flagged("Black on a grey shirt, narrow", "Black", []string{"far_from_name: far from the name", "ambiguous: another colour fits as well"})
+	eval[bool](b, `document.querySelector('#picks').closest('.card').scrollIntoView({block: 'start'}); true`)
+	b.screen("preview-reasons-narrow")
+	eval[bool](b, `document.querySelector('#photos').scrollIntoView({block: 'end'}); true`)
+	b.screen("preview-regions-narrow")
+	b.screenshot("preview-reasons-narrow-full")
+	if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the narrow page with reasons scrolls sideways: %v px wide", w)
+	}
+	b.regionsShown()
+	b.check()
 }
 
 // greyPhoto is a grey top; "Iron Grey|Blorptastic" on it gives a name read

@@ -49,11 +49,11 @@ function splitNames(s) {
 
 // deWords says in words how far a pick is from its name (ΔE2000).
 // Catalog names stand for broad colours, so a real garment is rarely
-// within 3; from 20 on a pick is flagged low confidence.
+// within 3; beyond 16 a pick is flagged far_from_name (match.ReasonFar).
 function deWords(de) {
   if (de <= 3) return "very close to the name";
   if (de <= 10) return "close to the name";
-  if (de <= 20) return "a loose match";
+  if (de <= 16) return "a loose match";
   return "far from the name";
 }
 
@@ -72,10 +72,12 @@ function readAs(p) {
   return "";
 }
 
-function confClass(c) {
-  return c >= 0.7 ? "good" : c >= WEAK_CONFIDENCE ? "fair" : "poor";
+// confClass colours the confidence meter of a pick: red ("poor") exactly
+// when it is flagged low_confidence (its review_reasons say why), so a
+// page that looks right shows no red; else green from 0.7, amber below.
+function confClass(p) {
+  return p.low_confidence ? "poor" : p.confidence >= 0.7 ? "good" : "fair";
 }
-const WEAK_CONFIDENCE = 0.5;
 
 function pct(x, digits) {
   return (100 * x).toFixed(digits === undefined ? 0 : digits) + "%";

@@ -124,10 +124,12 @@
     const wl = $("#warn-list");
     wl.replaceChildren(...d.warnings.map((w) => el("li", { "data-kind": w.kind },
       w.message, w.add ? [" ", addLink(w.add)] : null)));
-    $("#warnings").hidden = d.warnings.length === 0;
-    $("#all-good").hidden = d.warnings.length !== 0;
+    // "Looks right" only when nothing is flagged and nothing warned.
     const flagged = new Set();
     for (const w of d.warnings) for (const n of w.names) flagged.add(n);
+    for (const p of d.colors) if (p.low_confidence) flagged.add(p.name);
+    $("#warnings").hidden = d.warnings.length === 0;
+    $("#all-good").hidden = d.warnings.length !== 0 || flagged.size !== 0;
 
     // Picks.
     $("#picks").replaceChildren(...d.colors.map((p) => pickRow(p, d, flagged.has(p.name))));
@@ -140,24 +142,47 @@
       if (!l.includes(p.name)) l.push(p.name);
       pickedBy.set(p.candidate, l);
     });
-    const product = d.candidates.map((c, i) => Object.assign({ i: i }, c)).filter((c) => !c.background);
+    const product = d.candidates.map((c, i) => Object.assign({ i: i }, c)).filter((c) => region(c) === "product");
     const total = product.reduce((s, c) => s + c.share, 0) || 1;
     $("#bar").replaceChildren(...product.map((c) => el("span", {
       bg: c.hex, "width%": (100 * c.share / total).toFixed(2), class: pickedBy.has(c.i) ? "picked" : null,
       title: c.hex + " · " + pct(c.share, 1) + (pickedBy.has(c.i) ? " · " + pickedBy.get(c.i).join(", ") : ""),
     })));
-    $("#legend").replaceChildren(...d.candidates.map((c, i) => el("li", { "data-hex": c.hex },
+    $("#legend").replaceChildren(...d.candidates.map((c, i) => el("li", { "data-hex": c.hex, "data-region": region(c) },
       el("span", { class: "chip", bg: c.hex }),
-      el("span", { class: "hex", text: c.hex }),
-      pickedBy.has(i) ? el("span", { class: "who", text: "← " + pickedBy.get(i).join(", ") }) : null,
-      c.background ? el("span", { class: "tag", text: "background" }) : null,
-      el("span", { class: "share", text: pct(c.share, 1) }),
+      // Hex, who picked it and where it is flow as text: a long entry
+      // wraps between them, never inside "← Name".
+      el("span", { class: "what" },
+        el("span", { class: "hex", text: c.hex }),
+        pickedBy.has(i) ? [" ", el("span", { class: "who", text: "←\u00a0" + pickedBy.get(i).join(", ") })] : null,
+        region(c) === "person" ? [" ", el("span", { class: "tag person", text: "model", title: "The model's skin or hair, not the product" })] : null,
+        region(c) === "background" ? [" ", el("span", { class: "tag", text: "background", title: "The photo's backdrop, not the product" })] : null),
+      el("span", { class: "share", text: pct(c.share, 1), title: region(c) === "product" ? "of the product" : "of the whole photo" }),
     )));
+    // What the tags mean, for those shown.
+    const people = d.candidates.some((c) => region(c) === "person");
+    const backdrop = d.candidates.some((c) => region(c) === "background");
+    const marked = [];
+    if (people) marked.push([el("span", { class: "tag person", text: "model" }), " the model's skin or hair"]);
+    if (backdrop) marked.push([el("span", { class: "tag", text: "background" }), " the photo's backdrop"]);
+    if (marked.length) marked[0].splice(1, 0, " is");
+    $("#legend-note").replaceChildren(...(marked.length === 0 ? [] :
+      [marked[0], marked.length > 1 ? [", ", marked[1]] : [], ": not the product, so left out of the bar, with shares of the whole photo."].flat(Infinity)));
+    $("#legend-note").hidden = marked.length === 0;
 
     // Photos.
     $("#photos").hidden = false;
     $("#photo").src = d.photo ? "data:image/jpeg;base64," + d.photo : photoURL;
     $("#quantized").src = "data:image/png;base64," + d.quantized;
+    $("#regions").src = "data:image/png;base64," + d.regions;
+    $("#key-person").hidden = !people;
+    $("#key-background").hidden = !backdrop;
+  }
+
+  // region is where a candidate colour is: "product", "person" (the
+  // model's skin or hair) or "background".
+  function region(c) {
+    return c.region || (c.background ? "background" : "product");
   }
 
   // addLink opens the editor with a new entry filled in: the name as
@@ -179,19 +204,34 @@
       case "multi": how = "one of the product's main colours"; break;
       default: how = read ? null : p.resolved; // read says it
     }
-    const c = d.candidates[p.candidate];
+    const reasons = p.review_reasons || [];
     return el("div", { class: "pick" + (flagged ? " flag" : ""), "data-name": p.name, "data-hex": p.hex, "data-via": p.via },
       el("span", { class: "chip", bg: p.hex, title: p.hex }),
-      el("span", { class: "name" }, p.name, " ", read ? el("span", { class: "tag warn", text: "not in map" }) : null,
-        c && c.background ? el("span", { class: "tag warn", text: "background" }) : null),
+      el("span", { class: "name" }, p.name, " ", read && !reasons.includes("unknown_name") ? el("span", { class: "tag warn", text: "not in map" }) : null),
       el("span", { class: "stat" },
         multi ? el("b", { text: pct(p.share) }) : p.via === "unknown" ? el("b", { text: "ΔE –" }) : el("b", { text: "ΔE " + p.delta_e.toFixed(1) }),
         el("span", { class: "sub", text: multi ? "of the product" : p.via === "unknown" ? "no shade to compare" : deWords(p.delta_e) })),
       el("span", { class: "stat" },
         el("b", { text: pct(p.confidence) }), " confidence",
         p.low_confidence ? el("span", { class: "tag warn", text: "low" }) : null,
-        el("span", { class: "meter " + (p.low_confidence ? "poor" : confClass(p.confidence)) }, el("span", { "width%": (100 * p.confidence).toFixed(0) }))),
+        el("span", { class: "meter " + confClass(p) }, el("span", { "width%": (100 * p.confidence).toFixed(0) }))),
+      reasons.length ? el("span", { class: "reasons", "aria-label": "Why to check it" }, reasons.map((r) => reasonTag(r, p))) : null,
       el("span", { class: "how" }, el("span", { class: "hex", text: p.hex }), " · ", read ? el("span", { class: "read", text: read }) : how),
     );
+  }
+
+  // reasonTag says in a few words why a pick is flagged (its
+  // review_reasons); the tooltip says more.
+  function reasonTag(r, p) {
+    const words = {
+      far_from_name: ["far from the name", "ΔE " + p.delta_e.toFixed(1) + " from every shade of the name: the catalog name may be wrong"],
+      tiny_share: [(p.share < 0.01 ? "under 1%" : "only " + Math.floor(100 * p.share) + "%") + " of the product", "A trim, a print or a shadow, rarely the colour a catalog names"],
+      person_region: ["model's skin or hair", "The colour is the model's skin or hair, not the product"],
+      background: ["background", "The colour is the photo's backdrop, not the product"],
+      ambiguous: ["another colour fits as well", "Another product colour is as good a match: check which one the catalog means"],
+      shared_colour: ["shared with another name", "Another name picked the same colour"],
+      unknown_name: ["unknown name", "Nothing knows this name: it got the product's main colour"],
+    }[r] || [r.replace(/_/g, " "), ""];
+    return el("span", { class: "tag warn reason", "data-reason": r, text: words[0], title: words[1] || null });
   }
 })();
