@@ -582,10 +582,14 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 				}
 			}
 			conf := round(min(1, 2*covered), 3)
+			var reasons []string
+			if covered == 0 {
+				reasons = []string{match.ReasonTiny} // no product colour large enough
+			}
 			for _, j := range chosen {
 				picks = append(picks, Pick{
 					Name: r.Query, Color: cands[j].Color, Hex: cands[j].Hex,
-					Share: cands[j].Share, Confidence: conf, LowConfidence: covered == 0,
+					Share: cands[j].Share, Confidence: conf, LowConfidence: covered == 0, ReviewReasons: reasons,
 					Resolved: r.Name, Via: "multi", Part: r.Part, Index: r.index, Candidate: j,
 				})
 			}
