@@ -9,8 +9,11 @@
 //	Shrink       → analysis image within a pixel budget (area averaging)
 //	quantize     → 16 colours with their pixel counts
 //	background   → which of those colours are the photo's background
-//	colormap     → each name's prototype shades (aliases, modifiers, "Multi")
-//	match        → one candidate per name by ΔE2000, with confidence
+//	person       → which are a model's skin and hair
+//	colormap     → each name's prototype shades (map, head words,
+//	               open vocabulary, "Multi"; unknown names flagged)
+//	match        → one candidate per name by ΔE2000, with confidence and
+//	               the reasons a person should check it
 //	render       → the swatch PNG
 //
 // Generate runs everything after Decode; Process runs it all from bytes and
