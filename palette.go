@@ -402,7 +402,11 @@ func resolve(m *colormap.Map, names []string, policy UnknownNames) ([]named, err
 		}
 		for _, r := range parts {
 			if r.Via == colormap.Unknown && policy == UnknownFail {
-				unknown = append(unknown, quoteShort(cmp.Or(r.Part, n)))
+				u := quoteShort(cmp.Or(r.Part, n))
+				if sug := m.Suggest(cmp.Or(r.Part, n), 1); len(sug) > 0 {
+					u += fmt.Sprintf(" (did you mean %q?)", sug[0])
+				}
+				unknown = append(unknown, u)
 				continue
 			}
 			rs = append(rs, named{r, i})

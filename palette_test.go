@@ -141,7 +141,7 @@ func TestGenerateErrors(t *testing.T) {
 	}{
 		{"no names", ok, nil, nil, ErrNoNames, ""},
 		{"blank names", ok, []string{" ", ""}, nil, ErrNoNames, ""},
-		{"unknown name, strict", ok, []string{"Red", "Blorange", "Zzz"}, &Options{UnknownNames: UnknownFail}, colormap.ErrUnknownName, `"Blorange", "Zzz"`},
+		{"unknown name, strict", ok, []string{"Red", "Blorange", "Zzz"}, &Options{UnknownNames: UnknownFail}, colormap.ErrUnknownName, `"Blorange" (did you mean "Orange"?), "Zzz"`},
 		{"bad unknown-names policy", ok, []string{"Red"}, &Options{UnknownNames: 7}, ErrOptions, "UnknownNames"},
 		{"transparent image", clear, []string{"Red"}, nil, ErrNoOpaque, ""},
 		{"size too small", ok, []string{"Red"}, &Options{Size: 4}, ErrOptions, "Size"},

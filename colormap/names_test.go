@@ -400,3 +400,28 @@ func TestApparelNames(t *testing.T) {
 		}
 	}
 }
+
+func TestSuggest(t *testing.T) {
+	m := Default()
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"Navvy Blue", []string{"Navy Blue"}},
+		{"Bluee", []string{"Blue"}},
+		{"Grye", []string{"Grey"}}, // a swap
+		{"Chacoal", []string{"Charcoal"}},
+		{"Navy Blue", nil}, // known
+		{"Blorptastic", nil},
+		{"", nil},
+	}
+	for _, tt := range tests {
+		got := m.Suggest(tt.q, 3)
+		if len(tt.want) == 0 && len(got) != 0 || len(tt.want) > 0 && (len(got) == 0 || got[0] != tt.want[0]) {
+			t.Errorf("Suggest(%q) = %q, want %q first", tt.q, got, tt.want)
+		}
+	}
+	if got := m.Suggest("Bleu", 2); len(got) > 2 {
+		t.Errorf("Suggest gave %d names, asked for 2", len(got))
+	}
+}

@@ -279,7 +279,10 @@ func (m *Map) resolveOne(name string) (Resolved, bool) {
 	if r, ok := m.vocabulary(name, words); ok {
 		return r, true
 	}
-	if len(words) == 1 {
+	if len(words) == 1 && len(m.Suggest(words[0], 1)) == 0 {
+		// A word a typing mistake away from a map name is a typo
+		// ("Fuschia"), not a compound: it stays unknown, with a
+		// suggestion.
 		return m.compound(words[0])
 	}
 	return Resolved{}, false

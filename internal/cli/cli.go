@@ -444,7 +444,8 @@ func process(ctx context.Context, jobs []job, opts *palette.Options, n int, json
 				if bar != nil {
 					bar.Clear()
 				}
-				fmt.Fprintf(env.Stderr, "palettecli: %s: unknown colour name %q: the swatch uses the product's main colour for it (low_confidence); add it to the colour map, or -unknown-names=fail to fail instead\n", o.Image, cmp.Or(p.Part, p.Name))
+				fmt.Fprintf(env.Stderr, "palettecli: %s: unknown colour name %q%s: the swatch uses the product's main colour for it (low_confidence); add it to the colour map, or -unknown-names=fail to fail instead\n",
+					o.Image, cmp.Or(p.Part, p.Name), didYouMean(opts.Map, cmp.Or(p.Part, p.Name)))
 			}
 		}
 		if jsonOut {
@@ -564,4 +565,20 @@ func writeFile(path string, data []byte) error {
 		os.Remove(f.Name())
 	}
 	return err
+}
+
+// didYouMean is " (did you mean "X"?)" for the map names nearest to an
+// unknown name, or "".
+func didYouMean(m *colormap.Map, name string) string {
+	if m == nil {
+		m = colormap.Default()
+	}
+	sug := m.Suggest(name, 2)
+	switch len(sug) {
+	case 0:
+		return ""
+	case 1:
+		return fmt.Sprintf(" (did you mean %q?)", sug[0])
+	}
+	return fmt.Sprintf(" (did you mean %q or %q?)", sug[0], sug[1])
 }

@@ -215,6 +215,15 @@ func TestUnknownColourName(t *testing.T) {
 	if code != ExitFailed || len(outs) != 1 || !strings.Contains(outs[0].Error, `"Blorange"`) {
 		t.Errorf("strict: exit %d, %+v", code, outs)
 	}
+	// A typing mistake gets the name it was probably meant to be.
+	_, _, stderr = run(t, "-colors", "Lavendar", "-o", filepath.Join(t.TempDir(), "x.png"), filepath.Join(images, "myntra_14064.jpg"))
+	if !strings.Contains(stderr, `unknown colour name "Lavendar" (did you mean "Lavender"?)`) {
+		t.Errorf("no suggestion: %s", stderr)
+	}
+	_, stdout, _ = run(t, "-unknown-names=fail", "-colors", "Fuschia", "-json", "-o", filepath.Join(t.TempDir(), "x.png"), filepath.Join(images, "myntra_14064.jpg"))
+	if outs = decodeLines(t, stdout); len(outs) != 1 || !strings.Contains(outs[0].Error, `"Fuschia" (did you mean "Fuchsia"?)`) {
+		t.Errorf("strict, no suggestion: %+v", outs)
+	}
 	if code, _, stderr := run(t, "-unknown-names=maybe", "-colors", "Red", filepath.Join(images, "myntra_14064.jpg")); code != ExitUsage || !strings.Contains(stderr, "want flag or fail") {
 		t.Errorf("bad -unknown-names: exit %d, %s", code, stderr)
 	}
