@@ -3,6 +3,8 @@ package colormap
 import (
 	"cmp"
 	"slices"
+
+	"github.com/palette-dev/palette/internal/textdist"
 )
 
 // Suggest returns up to n names of the map (entry names, or aliases when
@@ -44,7 +46,7 @@ func (m *Map) Suggest(name string, n int) []string {
 			if abs(len(lk)-len(k)) > limit {
 				continue
 			}
-			d := editDistance(k, lk, limit)
+			d := textdist.Distance(k, lk, limit)
 			if d > limit {
 				continue
 			}
@@ -68,41 +70,6 @@ func (m *Map) Suggest(name string, n int) []string {
 		out = append(out, h.text)
 	}
 	return out
-}
-
-// editDistance is the optimal-string-alignment distance between a and b
-// (insertions, deletions, substitutions and swaps of neighbouring bytes),
-// or limit+1 as soon as it must exceed limit.
-func editDistance(a, b string, limit int) int {
-	if a == b {
-		return 0
-	}
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		best := cur[0]
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-			best = min(best, cur[j])
-		}
-		if best > limit {
-			return limit + 1
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(b)]
 }
 
 func abs(x int) int {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/internal/textdist"
 	"github.com/palette-dev/palette/match"
 	"github.com/palette-dev/palette/render"
 )
@@ -154,6 +155,76 @@ func newFlagSet(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
+// parseArgs parses flags given anywhere among the arguments, as people
+// type them ("palettecli photo.jpg -colors Red -o red.png"): the standard
+// library's flag package stops at the first argument that is not a flag,
+// and would take "-o" for an image. A "--" ends the flags. An unknown flag
+// is one line naming the nearest known flag, not the whole usage. The
+// error is flag.ErrHelp for -h, errUsage (already reported) otherwise.
+func parseArgs(fs *flag.FlagSet, args []string, env Env) error {
+	var flags, rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			rest = append(rest, args[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			rest = append(rest, a)
+			continue
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		switch {
+		case (name == "h" || name == "help") && f == nil:
+			if fs.Usage != nil {
+				fs.Usage()
+			} else {
+				fs.PrintDefaults()
+			}
+			return flag.ErrHelp
+		case f == nil:
+			fmt.Fprintf(env.Stderr, "palettecli: unknown flag %s%s; run '%s -h' for usage\n", a, nearestFlag(fs, name), fs.Name())
+			return errUsage
+		case !hasValue && !isBool(f) && i+1 < len(args):
+			flags = append(flags, a, args[i+1])
+			i++
+			continue
+		}
+		flags = append(flags, a)
+	}
+	// A bad value gets its one line from the flag package and a pointer to
+	// -h, not the whole usage.
+	usage := fs.Usage
+	fs.Usage = func() { fmt.Fprintf(env.Stderr, "run '%s -h' for usage\n", fs.Name()) }
+	err := fs.Parse(append(append(flags, "--"), rest...))
+	fs.Usage = usage
+	return err
+}
+
+// errUsage is a usage error already reported to the user.
+var errUsage = errors.New("usage")
+
+func isBool(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// nearestFlag is " (did you mean -colors?)" for the flag of fs nearest to
+// name, or "".
+func nearestFlag(fs *flag.FlagSet, name string) string {
+	best, bestD := "", 3
+	fs.VisitAll(func(f *flag.Flag) {
+		if d := textdist.Distance(name, f.Name, 2); d < bestD {
+			best, bestD = f.Name, d
+		}
+	})
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean -%s?)", best)
+}
+
 func usageError(env Env, format string, a ...any) int {
 	fmt.Fprintf(env.Stderr, "palettecli: "+format+"\n", a...)
 	fmt.Fprintln(env.Stderr, "run 'palettecli -h' for usage")
@@ -190,7 +261,7 @@ func runSwatches(ctx context.Context, args []string, env Env) int {
 		fmt.Fprint(env.Stderr, usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, env); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -360,22 +431,32 @@ func readManifest(path, outDir string) ([]job, error) {
 		if len(rec) <= max(imgCol, colCol) {
 			return nil, fmt.Errorf("%s:%d: want columns image and colors, got %d fields", path, line, len(rec))
 		}
+		if len(rec) > len(head) {
+			return nil, fmt.Errorf(`%s:%d: %d fields, but the header names %d columns: separate colours with "|" (Red|Blue), or quote the field ("Red,Blue")`, path, line, len(rec), len(head))
+		}
 		img := strings.TrimSpace(rec[imgCol])
 		if img == "" {
 			return nil, fmt.Errorf("%s:%d: empty image", path, line)
 		}
-		rel := strings.TrimSuffix(img, filepath.Ext(img)) + ".png"
-		if !filepath.IsLocal(rel) {
-			return nil, fmt.Errorf("%s:%d: image path %q leaves the manifest's folder", path, line, img)
+		// The swatch keeps the image's path under -o when the image is in
+		// the manifest's folder; an image elsewhere (an absolute path,
+		// "../") gets its file name.
+		rel := img
+		if !filepath.IsLocal(img) {
+			rel = filepath.Base(img)
 		}
-		o := filepath.Join(outDir, rel)
+		o := filepath.Join(outDir, strings.TrimSuffix(rel, filepath.Ext(rel))+".png")
+		in := img
+		if !filepath.IsAbs(img) {
+			in = filepath.Join(base, img)
+		}
 		if prev, ok := seen[o]; ok {
 			return nil, fmt.Errorf("%s:%d: output %s is also written by line %d", path, line, o, prev)
 		}
 		seen[o] = line
 		jobs = append(jobs, job{
 			image:  img,
-			path:   filepath.Join(base, img),
+			path:   in,
 			names:  colormap.SplitNames(rec[colCol]),
 			output: o,
 		})

@@ -345,3 +345,84 @@ func TestExplainRefusesToOverwriteInput(t *testing.T) {
 		t.Error("the photo was overwritten")
 	}
 }
+
+// Flags may come anywhere among the images, as people type them.
+func TestFlagsAnywhere(t *testing.T) {
+	img := filepath.Join(images, "myntra_14064.jpg")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "red.png")
+	code, stdout, stderr := run(t, "-colors", "Red", img, "-o", out)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out); err != nil || !strings.Contains(stdout, out) {
+		t.Errorf("-o after the image was not used: %v, %s", err, stdout)
+	}
+	out2 := filepath.Join(dir, "red2.png")
+	if code, _, stderr := run(t, img, "-colors=Red", "-json", "-o", out2); code != ExitOK {
+		t.Errorf("flags after the image: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(out2); err != nil {
+		t.Error(err)
+	}
+	// "--" ends the flags: a file named like a flag is an image.
+	if code, _, stderr := run(t, "-colors", "Red", "-o", dir, "--", "-o"); code != ExitFailed || !strings.Contains(stderr, "-o") {
+		t.Errorf("after --: exit %d: %s", code, stderr)
+	}
+}
+
+// An unknown flag is one line with the nearest flag, not the whole usage;
+// a bad value points to -h.
+func TestUnknownFlag(t *testing.T) {
+	code, _, stderr := run(t, "-colours", "Red", filepath.Join(images, "myntra_14064.jpg"))
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != ExitUsage || len(lines) != 1 || !strings.Contains(stderr, "unknown flag -colours (did you mean -colors?)") || !strings.Contains(stderr, "palettecli -h") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = run(t, "explain", "-colrs", "Red", "x.jpg")
+	if code != ExitUsage || !strings.Contains(stderr, "did you mean -colors?") || !strings.Contains(stderr, "palettecli explain -h") {
+		t.Errorf("explain: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = run(t, "-size", "big", "-colors", "Red", "x.jpg")
+	if code != ExitUsage || strings.Count(stderr, "\n") > 2 || !strings.Contains(stderr, `invalid value "big" for flag -size`) {
+		t.Errorf("bad value: exit %d, stderr %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "-h"); code != ExitOK || !strings.Contains(stderr, "-colors") {
+		t.Errorf("-h: exit %d, %q", code, stderr)
+	}
+}
+
+// A manifest row with more fields than the header is an error naming the
+// line; images may be anywhere.
+func TestManifestRows(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "batch")
+	os.MkdirAll(sub, 0o755)
+	photo, err := os.ReadFile(filepath.Join(images, "myntra_14064.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "outside.jpg"), photo, 0o644)
+	os.WriteFile(filepath.Join(sub, "inside.jpg"), photo, 0o644)
+	abs := filepath.Join(dir, "abs.jpg")
+	os.WriteFile(abs, photo, 0o644)
+
+	bad := filepath.Join(sub, "bad.csv")
+	os.WriteFile(bad, []byte("image,colors\ninside.jpg,Red|Blue\ninside.jpg,Red,Blue\n"), 0o644)
+	code, _, stderr := run(t, "-manifest", bad, "-o", filepath.Join(dir, "out"))
+	if code != ExitUsage || !strings.Contains(stderr, "bad.csv:3: 3 fields, but the header names 2 columns") || !strings.Contains(stderr, `"|"`) {
+		t.Errorf("extra field: exit %d, %s", code, stderr)
+	}
+
+	good := filepath.Join(sub, "good.csv")
+	os.WriteFile(good, []byte("image,colors\ninside.jpg,Red\n../outside.jpg,Blue\n"+abs+",\"Red,Blue\"\n"), 0o644)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := run(t, "-manifest", good, "-o", out); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"inside.png", "outside.png", "abs.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -24,7 +24,7 @@ func runExplain(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "Writes an HTML page: the photo, its quantized version, the candidates and their shares, each name's ΔE to each candidate, the picks and the swatch.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, env); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
@@ -75,7 +75,7 @@ func runEval(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "Scores the swatch colours against the reference shades of a labelled set (columns file, colours, ref_hex; images relative to the CSV).")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, env); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}

@@ -32,7 +32,7 @@ func runServe(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stderr, "Serves the swatch preview page (/) and the colour-map editor (/colormap) in a browser. Saving needs -colormap and an admin token.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseArgs(fs, args, env); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return ExitOK
 		}
