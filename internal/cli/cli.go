@@ -18,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -469,9 +470,23 @@ func readManifest(path, outDir string) ([]job, error) {
 
 // process runs the jobs on n workers and reports them in input order.
 func process(ctx context.Context, jobs []job, opts *palette.Options, n int, jsonOut bool, env Env) int {
+	start := time.Now()
 	results := make([]chan Output, len(jobs))
 	for i := range results {
 		results[i] = make(chan Output, 1)
+	}
+	// The bar starts before the first job: its rate is swatches over the
+	// time since then.
+	var bar *progressbar.ProgressBar
+	if env.TTY && len(jobs) > 1 {
+		bar = progressbar.NewOptions(len(jobs),
+			progressbar.OptionSetWriter(env.Stderr),
+			progressbar.OptionSetDescription("swatches"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("img"),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionThrottle(100_000_000))
 	}
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -496,17 +511,6 @@ func process(ctx context.Context, jobs []job, opts *palette.Options, n int, json
 		}
 	}()
 
-	var bar *progressbar.ProgressBar
-	if env.TTY && len(jobs) > 1 {
-		bar = progressbar.NewOptions(len(jobs),
-			progressbar.OptionSetWriter(env.Stderr),
-			progressbar.OptionSetDescription("swatches"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("img"),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100_000_000))
-	}
 	status := ExitOK
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetEscapeHTML(false)
@@ -555,8 +559,8 @@ func process(ctx context.Context, jobs []job, opts *palette.Options, n int, json
 	if bar != nil {
 		bar.Finish()
 	}
-	if failed > 0 && !jsonOut {
-		fmt.Fprintf(env.Stderr, "palettecli: %d of %d images failed\n", failed, len(jobs))
+	if len(jobs) > 1 || failed > 0 {
+		fmt.Fprintf(env.Stderr, "palettecli: %d swatches, %d failed (%s)\n", len(jobs)-failed, failed, time.Since(start).Round(time.Millisecond))
 	}
 	return status
 }

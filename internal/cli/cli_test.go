@@ -12,6 +12,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -424,5 +425,18 @@ func TestManifestRows(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// A batch ends with a summary on stderr, also when every image succeeded.
+func TestBatchSummary(t *testing.T) {
+	imgs := []string{filepath.Join(images, "myntra_14064.jpg"), filepath.Join(images, "myntra_5231.jpg")}
+	code, _, stderr := run(t, append([]string{"-colors", "Red", "-o", t.TempDir()}, imgs...)...)
+	if code != ExitOK || !regexp.MustCompile(`palettecli: 2 swatches, 0 failed \(\d`).MatchString(stderr) {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = run(t, append([]string{"-colors", "Red", "-json", "-o", t.TempDir(), filepath.Join(images, "nope.jpg")}, imgs...)...)
+	if code != ExitFailed || !strings.Contains(stderr, "palettecli: 2 swatches, 1 failed") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
