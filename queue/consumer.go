@@ -149,7 +149,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 
 	sem := make(chan struct{}, cfg.Concurrency)
 	var wg sync.WaitGroup
-	c.log.Info("queue: consuming", "topic", cfg.Topic, "group", cfg.Group, "concurrency", cfg.Concurrency)
+	c.log.Info("queue: consuming", "topic", cfg.Topic, "group", cfg.Group, "in_flight", cfg.Concurrency)
 fetch:
 	for {
 		select {
@@ -187,7 +187,7 @@ fetch:
 	}
 
 	// Shutdown: wait for in-flight jobs, then give up on the rest.
-	c.log.Info("queue: stopping", "shutdown_timeout", cfg.ShutdownTimeout)
+	c.log.Info("queue: stopping", "shutdown_timeout", cfg.ShutdownTimeout.String())
 	finished := make(chan struct{})
 	go func() { wg.Wait(); close(finished) }()
 	timer := time.NewTimer(cfg.ShutdownTimeout)

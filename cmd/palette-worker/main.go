@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -165,6 +166,20 @@ func devSetup(ctx context.Context, cfg *worker.Config, log *slog.Logger) (func()
 	if err := worker.Enqueue(ctx, cfg.Queue, jobs); err != nil {
 		stop()
 		return nil, err
+	}
+	// One summary line once every sample job has finished.
+	var mu sync.Mutex
+	outcomes := map[string]int{}
+	done := 0
+	cfg.OnOutcome = func(outcome string) {
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes[outcome]++
+		if done++; done == len(jobs) {
+			ok := outcomes["ok"]
+			fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d swatches in %s, %d failed (dead letters); open http://%s/ (Ctrl-C stops)\n\n",
+				ok, filepath.Join(cwd, "out"), done-ok, devHost(cfg.HTTPAddr))
+		}
 	}
 	log.Info("dev mode: in-process broker, sample jobs enqueued",
 		"broker", addr, "jobs", len(jobs), "swatches", filepath.Join(cwd, "out"),

@@ -84,6 +84,11 @@ type Config struct {
 	Catalog catalog.Config
 	// Logger receives JSON logs; nil means slog's default.
 	Logger *slog.Logger
+	// OnOutcome, when set, is called once for every job that finished
+	// (with "ok", "dead_letter_permanent", "dead_letter_exhausted" or
+	// "abandoned", as palette_jobs_total counts them), from any
+	// goroutine. palette-worker -dev uses it for its summary.
+	OnOutcome func(outcome string)
 }
 
 // Defaults.
@@ -196,6 +201,13 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 	q := cfg.Queue
 	q.Logger = w.log
 	q.Hooks = w.m.hooks()
+	if cfg.OnOutcome != nil {
+		metered := q.Hooks.OnOutcome
+		q.Hooks.OnOutcome = func(outcome string, d time.Duration) {
+			metered(outcome, d)
+			cfg.OnOutcome(outcome)
+		}
+	}
 	if err := q.Validate(); err != nil {
 		return nil, err
 	}
@@ -246,6 +258,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.cfg.Colormap != "" {
 		go w.watchColormap(ctx)
 	}
+	w.log.Info("palette-worker started", "brokers", strings.Join(w.cfg.Queue.Brokers, ","), "topic", w.cfg.Queue.Topic,
+		"group", w.cfg.Queue.Group, "concurrency", w.cfg.Concurrency, "in_flight", w.cfg.Queue.Concurrency,
+		"max_attempts", w.cfg.Queue.MaxAttempts, "shutdown_timeout", w.cfg.Queue.ShutdownTimeout.String(),
+		"output", w.cfg.Output, "colormap", cmp.Or(w.cfg.Colormap, "embedded"), "unknown_names", w.cfg.UnknownNames.String())
 	w.ready.Store(true)
 	defer w.ready.Store(false)
 	return c.Run(ctx)

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -81,10 +83,15 @@ func TestWorkerEndToEnd(t *testing.T) {
 	}
 
 	var logs e2eBuffer
+	var outcomes sync.Map
 	w, err := New(context.Background(), Config{
 		Queue: q, LocalRoot: root,
 		Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
 		Logger: slog.New(slog.NewJSONHandler(&logs, nil)),
+		OnOutcome: func(o string) {
+			n, _ := outcomes.LoadOrStore(o, new(atomic.Int64))
+			n.(*atomic.Int64).Add(1)
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +158,20 @@ func TestWorkerEndToEnd(t *testing.T) {
 	}
 	if l := grep(logs.String(), "unknown colour name"); !strings.Contains(l, `"name":"Blorange"`) || !strings.Contains(l, `"product_id":"UNKNOWN"`) {
 		t.Errorf("no log line names the unknown name: %q", l)
+	}
+	// OnOutcome saw every job; the start log names the settings as the
+	// flags do, durations readable.
+	count := func(o string) int64 {
+		if n, ok := outcomes.Load(o); ok {
+			return n.(*atomic.Int64).Load()
+		}
+		return 0
+	}
+	if count("ok") != int64(len(jobs)) || count("dead_letter_permanent") != int64(len(poison)) {
+		t.Errorf("OnOutcome: ok %d, dead letters %d", count("ok"), count("dead_letter_permanent"))
+	}
+	if l := grep(logs.String(), "palette-worker started"); !strings.Contains(l, `"concurrency":4`) || !strings.Contains(l, `"in_flight":4`) || !strings.Contains(l, `"shutdown_timeout":"5s"`) {
+		t.Errorf("start log: %s", l)
 	}
 }
 
