@@ -64,8 +64,9 @@ Usage:
 
 -o is a file for one image and a directory for several (default: the current
 directory, as NAME.swatch.png). A manifest is a CSV with the header
-"image,colors"; colours are separated by "|", image paths are relative to the
-manifest's folder.
+"image,colors"; colours are separated by "|" (or the field is quoted), image
+paths are relative to the manifest's folder, or absolute. Flags may come before
+or after the images; "--" ends them.
 
 Exit status: 0 all images succeeded, 1 some failed (the others were still
 processed), 2 usage error.
