@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/disintegration/imaging"
 
@@ -108,7 +110,23 @@ type Warning struct {
 	// for the other kinds, and for a name that lists several colours
 	// ("Navy & Blorp"), where the part to add has its own name.
 	Add *Addition `json:"add,omitempty"`
+	// Suggestions are the names of the colour map the request used (the
+	// live map or the draft) that Mistyped was probably meant to be,
+	// closest first, at most MaxSuggestions (colormap.Map.Suggest): for
+	// an "unknown" name, any; for a "head" or "vocabulary" read, only a
+	// name that fixes a word left out by a single typing mistake and
+	// keeps the others ("Navvy Blue", read as Blue, suggests "Navy Blue";
+	// "Pewter", a colour of a public list, suggests nothing). The message
+	// asks "Did you mean …?". Absent for the other kinds.
+	Suggestions []string `json:"suggestions,omitempty"`
+	// Mistyped is the text a suggestion replaces, as given: the name, or
+	// in a name listing colours the part concerned ("Lavendar" of "Navy &
+	// Lavendar"). Set with Suggestions.
+	Mistyped string `json:"mistyped,omitempty"`
 }
+
+// MaxSuggestions is the most names a Warning suggests for a mistyped name.
+const MaxSuggestions = 2
 
 // Addition is a suggested colour-map entry: the name as the catalog has
 // it, with shades to start from. The editor opens it with
@@ -231,7 +249,7 @@ func (s *Server) run(ctx context.Context, req *previewRequest, build bool) (*pal
 	if err != nil || !build {
 		return res, nil, err
 	}
-	resp, err := s.response(req, res)
+	resp, err := s.response(req, res, m)
 	return res, resp, err
 }
 
@@ -255,15 +273,15 @@ func (s *Server) fetch(ctx context.Context, req *previewRequest) ([]byte, error)
 	return s.cfg.Fetch(ctx, req.ref, s.limits.MaxBytes)
 }
 
-// response builds the JSON answer.
-func (s *Server) response(req *previewRequest, res *palette.Result) (*Response, error) {
+// response builds the JSON answer; m is the map the request used.
+func (s *Server) response(req *previewRequest, res *palette.Result, m *colormap.Map) (*Response, error) {
 	resp := &Response{
 		Image:      req.label,
 		Candidates: res.Candidates,
 		Bytes:      len(res.Swatch),
 		Size:       req.size,
 		Swatch:     base64.StdEncoding.EncodeToString(res.Swatch),
-		Warnings:   warnings(res),
+		Warnings:   warnings(res, m),
 		Colormap:   "live",
 	}
 	if req.hasDraft {
@@ -390,9 +408,10 @@ func onWhite(img image.Image) image.Image {
 }
 
 // warnings lists what a person should check about res: first how each
-// name the map lacks was read (once per name given), then each pick's
-// doubts, then colours two names share and names on the background.
-func warnings(res *palette.Result) []Warning {
+// name the map lacks was read (once per name given), with the names of m
+// it was probably meant to be (nil m: none), then each pick's doubts, then
+// colours two names share and names on the background.
+func warnings(res *palette.Result, m *colormap.Map) []Warning {
 	ws := []Warning{}
 	// A name that lists colours ("Navy & White") has one pick per colour
 	// with the same Index; "Multi" has several too, all via "multi".
@@ -414,7 +433,7 @@ func warnings(res *palette.Result) []Warning {
 			continue
 		}
 		list := picks[p.Index] > 1 && multis[p.Index] < picks[p.Index]
-		if w, ok := nameWarning(res, p, list); ok {
+		if w, ok := nameWarning(res, m, p, list); ok {
 			seen[k] = true
 			ws = append(ws, w)
 		}
@@ -537,15 +556,15 @@ func sharePercent(share float64) string {
 }
 
 // nameWarning is the warning about how p's name was read, for a name the
-// map lacks (Via "modifier", "head", "vocabulary" or "unknown"); ok is
-// false for the others. list says the name lists several colours, p being
-// one of them.
-func nameWarning(res *palette.Result, p palette.Pick, list bool) (w Warning, ok bool) {
+// map lacks (Via "modifier", "head", "vocabulary" or "unknown"), with the
+// names of m it was probably meant to be; ok is false for the others. list
+// says the name lists several colours, p being one of them.
+func nameWarning(res *palette.Result, m *colormap.Map, p palette.Pick, list bool) (w Warning, ok bool) {
 	if list && p.Part != "" {
 		// The part of the list that was guessed is the name to add.
 		part := p
 		part.Name = p.Part
-		if w, ok = nameWarning(res, part, false); ok {
+		if w, ok = nameWarning(res, m, part, false); ok {
 			w.Names = []string{p.Name}
 			w.Message = fmt.Sprintf("In %q: %s", p.Name, w.Message)
 		}
@@ -556,26 +575,28 @@ func nameWarning(res *palette.Result, p palette.Pick, list bool) (w Warning, ok 
 	if list {
 		addName = "add the name of that colour to the colour map"
 	}
+	// lead says how the name was read, advice what to do about it.
+	var lead, advice string
 	switch p.Via {
 	case "modifier":
+		advice = fmt.Sprintf("Check that the swatch colour looks right, or %s.", addName)
 		if list {
-			w.Message = fmt.Sprintf("%q is not in the colour map as written, so the shades of one of its colours were worked out from the colour words in it (as %q). Check that the swatch colour looks right, or %s.",
-				p.Name, p.Resolved, addName)
+			lead = fmt.Sprintf("%q is not in the colour map as written, so the shades of one of its colours were worked out from the colour words in it (as %q).",
+				p.Name, p.Resolved)
 			break
 		}
 		as := ""
 		if !sameName(p.Resolved, p.Name) {
 			as = fmt.Sprintf(" (as %q)", p.Resolved)
 		}
-		w.Message = fmt.Sprintf("%q is not in the colour map, so its shades were worked out from the colour words in it%s. Check that the swatch colour looks right, or %s.",
-			p.Name, as, addName)
+		lead = fmt.Sprintf("%q is not in the colour map, so its shades were worked out from the colour words in it%s.", p.Name, as)
 	case "head":
 		what := "it was read"
 		if list {
 			what = "one of its colours was read"
 		}
-		w.Message = fmt.Sprintf("%q is not in the colour map; %s as %q%s. Check the swatch colour, or %s.",
-			p.Name, what, p.Resolved, leftOut(p.Dropped), addName)
+		lead = fmt.Sprintf("%q is not in the colour map; %s as %q%s.", p.Name, what, p.Resolved, leftOut(p.Dropped))
+		advice = fmt.Sprintf("Check the swatch colour, or %s.", addName)
 	case "vocabulary":
 		as := ""
 		if !sameName(p.Resolved, p.Name) {
@@ -589,8 +610,8 @@ func nameWarning(res *palette.Result, p palette.Pick, list bool) (w Warning, ok 
 		if p.Source != "" {
 			src = " (" + p.Source + ")"
 		}
-		w.Message = fmt.Sprintf("%q is not in the colour map; %s from a public colour-name list%s%s. Such a list may mean another shade than the catalog: check the swatch colour, or %s.",
-			p.Name, whose, src, as, addName)
+		lead = fmt.Sprintf("%q is not in the colour map; %s from a public colour-name list%s%s.", p.Name, whose, src, as)
+		advice = fmt.Sprintf("Such a list may mean another shade than the catalog: check the swatch colour, or %s.", addName)
 	case "unknown":
 		w.Reasons = []string{match.ReasonUnknownName}
 		colour := "the product's main colour"
@@ -598,19 +619,136 @@ func nameWarning(res *palette.Result, p palette.Pick, list bool) (w Warning, ok 
 			colour += " that no other name took"
 		}
 		if list {
-			w.Message = fmt.Sprintf("%q names several colours, and nothing knows one of them: not the colour map, not the public colour-name lists. The swatch gives it %s (%s). Add the name of that colour to the colour map.",
+			lead = fmt.Sprintf("%q names several colours, and nothing knows one of them: not the colour map, not the public colour-name lists. The swatch gives it %s (%s).",
 				p.Name, colour, p.Hex)
+			advice = "Add the name of that colour to the colour map."
 			break
 		}
-		w.Message = fmt.Sprintf("Nothing knows %q: not the colour map, not the public colour-name lists. The swatch gives it %s (%s). Add it to the colour map.",
+		lead = fmt.Sprintf("Nothing knows %q: not the colour map, not the public colour-name lists. The swatch gives it %s (%s).",
 			p.Name, colour, p.Hex)
+		advice = "Add it to the colour map."
 	default:
 		return Warning{}, false
 	}
+	w.Message = lead + " " + advice
 	if !list {
 		w.Add = addition(p)
+		if w.Suggestions = suggestions(m, p); len(w.Suggestions) > 0 {
+			w.Mistyped = p.Name
+			w.Message = lead + " " + didYouMean(w.Suggestions) + " Otherwise, " + strings.ToLower(advice[:1]) + advice[1:]
+		}
 	}
 	return w, true
+}
+
+// suggestions are the names of m that p's name was probably meant to be
+// (see Warning.Suggestions): for an unknown name those m.Suggest gives;
+// for a name read from some of its words ("head", "vocabulary") only those
+// that fix a word left out by one typing mistake, since a name a public
+// list knows as written ("Pewter", not "Pepper") or read whole ("Navy
+// Heather") is no typo; nothing for the other tiers or a nil m.
+func suggestions(m *colormap.Map, p palette.Pick) []string {
+	if m == nil {
+		return nil
+	}
+	switch p.Via {
+	case "unknown":
+		return m.Suggest(p.Name, MaxSuggestions)
+	case "head", "vocabulary":
+		if len(p.Dropped) == 0 {
+			return nil
+		}
+		var out []string
+		for _, s := range m.Suggest(p.Name, 4*MaxSuggestions) {
+			if len(out) < MaxSuggestions && fixesTypo(p.Name, p.Dropped, s) {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// fixesTypo reports whether the map name s is name with a word that was
+// left out (one of dropped) corrected: every word of s is a word of name
+// or one typing mistake away from a dropped word of at least 3 letters,
+// and at least one is the latter. "Navy Blue" fixes "Navvy Blue" (dropped
+// "navvy"); "Baby Blue" does not, nor "Sport Grey" "Storm Grey".
+func fixesTypo(name string, dropped []string, s string) bool {
+	have := map[string]bool{}
+	for _, w := range words(name) {
+		have[w] = true
+	}
+	fixed := false
+	for _, w := range words(s) {
+		if have[w] {
+			continue
+		}
+		ok := false
+		for _, d := range dropped {
+			for _, d := range words(d) {
+				ok = ok || utf8.RuneCountInString(d) >= 3 && oneEdit(d, w)
+			}
+		}
+		if !ok {
+			return false
+		}
+		fixed = true
+	}
+	return fixed
+}
+
+// words are the words of a colour name, in lower case, "gray" and "color"
+// spelled "grey" and "colour" as the map matches them.
+func words(name string) []string {
+	ws := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i, w := range ws {
+		switch w {
+		case "gray":
+			ws[i] = "grey"
+		case "color":
+			ws[i] = "colour"
+		}
+	}
+	return ws
+}
+
+// oneEdit reports whether a and b differ by exactly one typing mistake:
+// a letter changed, added or left out, or two neighbours swapped.
+func oneEdit(a, b string) bool {
+	x, y := []rune(a), []rune(b)
+	if len(x) > len(y) {
+		x, y = y, x
+	}
+	i := 0
+	for i < len(x) && x[i] == y[i] {
+		i++
+	}
+	switch len(y) - len(x) {
+	case 0:
+		if i == len(x) {
+			return false // the same
+		}
+		return slices.Equal(x[i+1:], y[i+1:]) ||
+			i+1 < len(x) && x[i] == y[i+1] && x[i+1] == y[i] && slices.Equal(x[i+2:], y[i+2:])
+	case 1:
+		return slices.Equal(x[i:], y[i+1:])
+	}
+	return false
+}
+
+// didYouMean asks about the names a mistyped name was probably meant to
+// be: "Did you mean “Lavender”?", "Did you mean “Dark Green” or “Dark
+// Grey”?".
+func didYouMean(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = "“" + n + "”"
+	}
+	if len(q) == 1 {
+		return "Did you mean " + q[0] + "?"
+	}
+	return "Did you mean " + strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1] + "?"
 }
 
 // addition is the colour-map entry that would make p's name known: its

@@ -424,7 +424,7 @@ func TestWarnings(t *testing.T) {
 	}
 	got := map[string]string{}
 	reasons := map[string]string{}
-	for _, w := range warnings(res) {
+	for _, w := range warnings(res, nil) {
 		if _, dup := got[w.Kind]; dup {
 			t.Errorf("two %s warnings", w.Kind)
 		}
@@ -555,7 +555,7 @@ func TestNameWarningRules(t *testing.T) {
 			{Name: "Blorp: X", Hex: "#fefefe", LowConfidence: true, Via: "unknown", Index: 4, Candidate: 2},
 		},
 	}
-	ws := warnings(res)
+	ws := warnings(res, nil)
 	find := func(kind, name string) *Warning {
 		for i, w := range ws {
 			if w.Kind == kind && slices.Contains(w.Names, name) {

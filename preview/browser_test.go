@@ -270,12 +270,16 @@ func (b *browser) preview(photo string, names ...string) map[string]string {
 // TestBrowser drives the pages in headless Chromium: a photo with two
 // colour names gives the swatch and the picks, "Looks right", the models'
 // colours marked in the legend and what was taken as the product; flagged
-// picks show their reasons (see flaggedPicks); in the editor a changed
-// prototype moves the pick in "try on a photo", is saved, and moves it on
-// the preview page; a stale save shows the conflict; a name the map lacks
-// is shown as read, added from its warning, tried and saved (see
-// namesTheMapLacks). Screenshots at 1366×768 and 390×844 go to the
-// artifacts folder.
+// picks show their reasons (see flaggedPicks); a mistyped name offers
+// "Did you mean …?" and is fixed in one click or keypress (see
+// mistypedNames); in the editor a changed prototype moves the pick in "try
+// on a photo", is saved, and moves it on the preview page; a stale save
+// shows the conflict; from 320 to 390 px nothing sticks out of its card
+// (see narrowEditor); a name added with "+ Add a colour name" and not
+// saved is tried from the draft (see unsavedNameTried); a name the map
+// lacks is shown as read, added from its warning, tried and saved (see
+// namesTheMapLacks). Screenshots at 1366×768, 390×844 and 360×780 go to
+// the artifacts folder.
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test in -short mode")
@@ -389,6 +393,9 @@ func TestBrowser(t *testing.T) {
 
 	// Flagged picks show why; a right one looks right.
 	flaggedPicks(t, b)
+
+	// A mistyped name: "Did you mean …?", fixed in one click.
+	mistypedNames(t, b, photo)
 
 	// 3. The editor: find Red, give it one green prototype.
 	b.viewport(1366, 768, false)
@@ -604,6 +611,9 @@ func TestBrowser(t *testing.T) {
 	}
 	b.check()
 
+	// The editor at phone widths: nothing sticks out of its card.
+	narrowEditor(t, b, path)
+
 	// 7. Read-only: no token.
 	ro := httptest.NewServer(newServer(t, Config{ColormapFile: mapFile(t, defaultText())}))
 	defer ro.Close()
@@ -617,6 +627,9 @@ func TestBrowser(t *testing.T) {
 		t.Error("the read-only editor offers saving")
 	}
 	b.screen("editor-readonly-laptop")
+	b.viewport(360, 780, true)
+	b.fits("the read-only editor at 360 px")
+	b.viewport(1366, 768, false)
 	// A link from the preview page still fills in a new entry: trying it
 	// works without saving. Shades that are not #RRGGBB are left out.
 	b.do("open the read-only editor to add a name", chromedp.Navigate(ro.URL+"/colormap?add=Oatmeal%20Heather&shades=%23D8CBB0,%23zz0000"),
@@ -638,7 +651,199 @@ func TestBrowser(t *testing.T) {
 	}
 	b.check()
 
+	unsavedNameTried(t, b)
 	namesTheMapLacks(t, b)
+}
+
+// overflow lists what sticks out sideways at the current width: the page
+// scrolling sideways, a card wider than the viewport, an element of a card
+// (the editor's save bar is one) beyond its card's edges.
+func (b *browser) overflow() []string {
+	b.t.Helper()
+	return eval[[]string](b, `(() => {
+		const vw = document.documentElement.clientWidth, out = [];
+		const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (typeof e.className === 'string' && e.className.trim() ? '.' + e.className.trim().split(/\s+/).join('.') : '');
+		const span = (r) => Math.round(r.left) + '–' + Math.round(r.right) + ' px';
+		if (document.documentElement.scrollWidth > vw) out.push('the page is ' + document.documentElement.scrollWidth + ' px wide in a ' + vw + ' px viewport');
+		for (const card of document.querySelectorAll('.card')) {
+			const c = card.getBoundingClientRect();
+			if (!c.width) continue;
+			if (c.left < -0.5 || c.right > vw + 0.5) out.push(name(card) + ' spans ' + span(c) + ' of ' + vw);
+			for (const e of card.querySelectorAll('*')) {
+				const r = e.getBoundingClientRect();
+				if (!r.width || !r.height) continue;
+				if (r.left < c.left - 0.5 || r.right > c.right + 0.5) out.push(name(e) + ' spans ' + span(r) + ', its card ' + name(card) + ' ' + span(c));
+			}
+		}
+		return out;
+	})()`)
+}
+
+// fits fails the test for anything that sticks out sideways (overflow).
+func (b *browser) fits(what string) {
+	b.t.Helper()
+	if bad := b.overflow(); len(bad) > 0 {
+		b.screen("overflow-" + strings.ReplaceAll(what, " ", "-"))
+		b.t.Errorf("%s: %d elements stick out sideways:\n\t%s", what, len(bad), strings.Join(bad[:min(len(bad), 12)], "\n\t"))
+	}
+}
+
+// mistypedNames: a mistyped name's warning asks "Did you mean …?" with a
+// button per suggestion, which puts the suggestion in place of the typo in
+// the names field and makes the swatch again: "Lavendar", clicked, becomes
+// Lavender, known, with no warning. At 360×780, from the keyboard, "Navvy
+// Blue" (read as Blue) becomes Navy Blue, and in "Navy & Lavendar" only the
+// mistyped part is replaced. Screenshots at 1366×768 and 360×780.
+func mistypedNames(t *testing.T, b *browser, photo string) {
+	t.Helper()
+	notBusy := waitJS(`!document.querySelector('#status').classList.contains('busy')`)
+	values := func() string {
+		return strings.Join(eval[[]string](b, `Array.from(document.querySelectorAll('#names input')).map(i => i.value).filter(Boolean)`), "|")
+	}
+	b.viewport(1366, 768, false)
+	b.preview(photo, "Lavendar")
+	if w := eval[[]string](b, `(li => li ? [li.textContent, ...Array.from(li.querySelectorAll('button.fix-name')).map(b => b.dataset.suggestion + ': ' + b.textContent)] : [])(document.querySelector('#warn-list li[data-kind="unknown"]'))`); len(w) != 2 ||
+		!strings.Contains(w[0], "Did you mean “Lavender”?") || w[1] != "Lavender: Use “Lavender”" {
+		t.Errorf("Lavendar's warning and its buttons: %q, want “Did you mean “Lavender”?” and a button Use “Lavender”", w)
+	}
+	b.top()
+	b.screen("preview-suggest-laptop")
+	b.do("use Lavender", chromedp.Click(chromedp.CSS(`#warn-list button.fix-name[data-suggestion="Lavender"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#picks .pick[data-name="Lavender"]`)), notBusy)
+	// (Lavender is far from the red and blue tees: that is flagged.)
+	if got := eval[[]string](b, `[document.querySelector('#picks .pick').dataset.via, String(document.querySelectorAll('#picks .pick').length),
+		Array.from(document.querySelectorAll('#warn-list li')).map(li => li.dataset.kind).join(','), document.querySelector('#status').textContent,
+		String(document.activeElement === document.querySelector('#names .name-row:nth-child(1) input'))]`); values() != "Lavender" || strings.Join(got, " ") != "exact 1 low_confidence  true" {
+		t.Errorf("after Use “Lavender”: names %q; via, picks, warnings, status, focus on the name = %q, want Lavender exact, 1 pick, no unknown warning, no error, focus on the name", values(), got)
+	}
+	b.top()
+	b.screen("preview-suggest-used-laptop")
+	b.check()
+
+	b.viewport(360, 780, true)
+	b.preview(photo, "Navy & Lavendar", "Navvy Blue")
+	if got := eval[[]string](b, `Array.from(document.querySelectorAll('#warn-list button.fix-name')).map(b => b.closest('li').dataset.kind + ' ' + b.dataset.name + ' → ' + b.dataset.suggestion)`); strings.Join(got, " | ") != "unknown Navy & Lavendar → Lavender | head Navvy Blue → Navy Blue" {
+		t.Errorf("suggestion buttons %q", got)
+	}
+	eval[bool](b, `document.querySelector('#warnings').scrollIntoView({block: 'start'}); true`)
+	b.screen("preview-suggest-360")
+	b.screenshot("preview-suggest-360-full")
+	b.fits("the preview page with suggestions at 360 px")
+	b.do("use Navy Blue from the keyboard", chromedp.Focus(chromedp.CSS(`#warn-list button.fix-name[data-suggestion="Navy Blue"]`)), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`#picks .pick[data-name="Navy Blue"]`)), notBusy)
+	if v := values(); v != "Navy & Lavendar|Navy Blue" {
+		t.Errorf("after Use “Navy Blue” the names are %q", v)
+	}
+	b.do("use Lavender in the list", chromedp.Focus(chromedp.CSS(`#warn-list button.fix-name[data-suggestion="Lavender"]`)), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`#picks .pick[data-name="Navy & Lavender"]`)), notBusy)
+	if v := values(); v != "Navy & Lavender|Navy Blue" {
+		t.Errorf("after Use “Lavender” in the list the names are %q", v)
+	}
+	if kinds := eval[[]string](b, `Array.from(document.querySelectorAll('#warn-list li')).map(li => li.dataset.kind)`); slices.Contains(kinds, "unknown") || slices.Contains(kinds, "head") {
+		t.Errorf("after both fixes the warnings are %q", kinds)
+	}
+	b.fits("the preview page at 360 px")
+	b.viewport(320, 780, true)
+	b.fits("the preview page at 320 px")
+	b.check()
+}
+
+// narrowEditor: at phone widths (320 to 390 px) nothing of the editor is
+// wider than its card and the page never scrolls sideways: the save bar
+// with the admin token (which used to stick out at 360), the list, a new
+// entry's form, the try panel open; at 360, the save bar's longest
+// message, a conflict with its buttons. Screenshots at 360×780. path is
+// the server's map file.
+func narrowEditor(t *testing.T, b *browser, path string) {
+	t.Helper()
+	for _, w := range []int64{320, 360, 375, 390} {
+		b.viewport(w, 780, true)
+		b.do("open the editor", chromedp.Navigate(b.base+"/colormap"),
+			chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Navy Blue"]`)))
+		at := fmt.Sprintf(" at %d px", w)
+		b.fits("the editor" + at)
+		if w == 360 {
+			b.screen("editor-360")
+			b.screenshot("editor-360-full")
+		}
+		b.do("add a name and open the try panel", chromedp.Click(chromedp.CSS("#add")),
+			chromedp.WaitVisible(chromedp.CSS("#edit-name")),
+			chromedp.Click(chromedp.CSS("#try summary")),
+			waitJS(`document.querySelector('#try').open`))
+		b.fits("the editor with a new entry and the try panel" + at)
+		if w == 360 {
+			eval[bool](b, `document.querySelector('.edit').scrollIntoView({block: 'start'}); true`)
+			b.screen("editor-add-360")
+			b.top()
+			b.screen("editor-try-360")
+		}
+	}
+
+	b.viewport(360, 780, true)
+	b.do("open the editor", chromedp.Navigate(b.base+"/colormap"),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Navy Blue"]`)))
+	b.do("delete Navy Blue", chromedp.Click(chromedp.CSS(`.entry[data-name="Navy Blue"] .actions button.danger`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`.entry[data-name="Navy Blue"]`)),
+		chromedp.WaitEnabled(chromedp.CSS("#save")))
+	now, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("PUT", b.base+"/v1/colormap", strings.NewReader(string(now)+"# saved elsewhere\n"))
+	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("If-Match", etag(now))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("the other editor's save: %v %v", err, resp)
+	}
+	b.do("save over it", retype("#token", "test-token"), chromedp.Click(chromedp.CSS("#save")),
+		chromedp.WaitVisible(chromedp.CSS("#save-msg.warn #reload")))
+	b.top()
+	b.screen("editor-conflict-360")
+	b.fits("the editor's conflict message at 360 px")
+	b.do("load their version", chromedp.Click(chromedp.CSS("#reload")),
+		waitJS(`document.querySelector('#draft-state').textContent === 'No changes'`))
+	b.check()
+}
+
+// unsavedNameTried: a name added with "+ Add a colour name" and not saved
+// is part of "Try your changes on a photo": it resolves from the draft,
+// exactly, not as a name nothing knows, and nothing is saved.
+func unsavedNameTried(t *testing.T, b *browser) {
+	t.Helper()
+	path := mapFile(t, defaultText())
+	ts := httptest.NewServer(newServer(t, Config{ColormapFile: path, AdminToken: "test-token"}))
+	t.Cleanup(ts.Close)
+	b.own = append(b.own, ts.URL)
+	photo, _ := filepath.Abs(filepath.Join(images, testPhoto))
+	b.viewport(1366, 768, false)
+	b.do("open the editor", chromedp.Navigate(ts.URL+"/colormap"),
+		chromedp.WaitVisible(chromedp.CSS(`.entry[data-name="Red"]`)))
+	b.do("+ Add a colour name", chromedp.Click(chromedp.CSS("#add")),
+		chromedp.WaitVisible(chromedp.CSS("#edit-name")),
+		chromedp.SendKeys(chromedp.CSS("#edit-name"), "Blorptastic"),
+		retype(".edit .shade-row input[type=text]", "#2040C0"),
+		chromedp.WaitEnabled(chromedp.CSS("#edit-done")),
+		chromedp.Click(chromedp.CSS("#edit-done")),
+		chromedp.WaitVisible(chromedp.CSS(`.entry.changed[data-name="Blorptastic"]`)),
+		waitJS(`document.querySelector('#draft-state').textContent.includes('1 added')`))
+	b.do("try it on a photo, not saved", chromedp.SetUploadFiles(chromedp.CSS("#try-file"), []string{photo}),
+		chromedp.SendKeys(chromedp.CSS("#try-names .name-row:nth-child(1) input"), "Blorptastic"),
+		chromedp.Click(chromedp.CSS("#try-go")),
+		chromedp.WaitVisible(chromedp.CSS(`#try-picks li[data-name="Blorptastic"]`)),
+		waitJS(`!document.querySelector('#try-status').classList.contains('busy')`))
+	if got := eval[[]string](b, `(li => [li.dataset.viaBefore, li.dataset.via, li.querySelector('.how')?.textContent ?? '', document.querySelector('#try-status').className, document.querySelector('#try-status').textContent])(document.querySelector('#try-picks li[data-name="Blorptastic"]'))`); got[0] != "unknown" || got[1] != "exact" ||
+		got[2] != "unknown name: main colour → in the colour map" || got[3] != "status" || got[4] != "" {
+		t.Errorf("try with the unsaved Blorptastic: via before, via with the changes, how, status class and text = %q; want unknown → exact, no error", got)
+	}
+	eval[bool](b, `document.querySelector('#try-result').scrollIntoView({block: 'end'}); true`)
+	b.screen("editor-unsaved-try-laptop")
+	if now, _ := os.ReadFile(path); string(now) != defaultText() {
+		t.Error("trying an unsaved name saved the map")
+	}
+	// Leave the page with nothing unsaved (no beforeunload prompt).
+	b.do("discard", chromedp.Click(chromedp.CSS("#discard")),
+		waitJS(`document.querySelector('#draft-state').textContent === 'No changes'`))
+	b.check()
 }
 
 // regionsShown checks the photo panel shows what was taken as the

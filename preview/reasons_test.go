@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/colormap"
 	"github.com/palette-dev/palette/match"
 )
 
@@ -101,7 +102,7 @@ func TestReasonWarnings(t *testing.T) {
 				ReviewReasons: []string{match.ReasonBackground}, Via: "exact", Index: 5, Candidate: 4},
 		},
 	}
-	ws := warnings(res)
+	ws := warnings(res, nil)
 	explained(t, "literal", res.Picks, ws)
 	own := map[string]Warning{}
 	for _, w := range ws {
@@ -333,7 +334,7 @@ func TestReasonsOnLabels(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", row[0], err)
 			}
-			ws := warnings(res)
+			ws := warnings(res, colormap.Default())
 			explained(t, row[0]+" "+names, res.Picks, ws)
 			any := false
 			for _, p := range res.Picks {

@@ -122,8 +122,12 @@
 
     // Warnings.
     const wl = $("#warn-list");
-    wl.replaceChildren(...d.warnings.map((w) => el("li", { "data-kind": w.kind },
-      w.message, w.add ? [" ", addLink(w.add)] : null)));
+    wl.replaceChildren(...d.warnings.map((w) => {
+      const fixes = (w.suggestions || []).map((s) => fixButton(w, s));
+      const actions = w.add ? [...fixes, addLink(w.add)] : fixes;
+      return el("li", { "data-kind": w.kind }, w.message,
+        actions.length ? el("span", { class: "warn-actions" }, actions) : null);
+    }));
     // "Looks right" only when nothing is flagged and nothing warned.
     const flagged = new Set();
     for (const w of d.warnings) for (const n of w.names) flagged.add(n);
@@ -183,6 +187,43 @@
   // model's skin or hair) or "background".
   function region(c) {
     return c.region || (c.background ? "background" : "product");
+  }
+
+  // fixButton offers a name of the map a mistyped name was probably meant
+  // to be: it puts the suggestion in place of the mistyped text (the name,
+  // or its part in a name listing colours) in the names field and makes
+  // the swatch again.
+  function fixButton(w, suggestion) {
+    const mistyped = w.mistyped || w.names[0];
+    const b = el("button", { type: "button", class: "fix-name", "data-name": w.names[0], "data-suggestion": suggestion,
+      "aria-label": "Use “" + suggestion + "” instead of “" + mistyped + "” and make the swatch again" }, "Use “" + suggestion + "”");
+    b.addEventListener("click", () => useSuggestion(w.names[0], mistyped, suggestion));
+    return b;
+  }
+
+  function useSuggestion(name, mistyped, suggestion) {
+    const input = Array.from(document.querySelectorAll("#names input")).find((i) => i.value.trim() === name);
+    const fixed = input && (input.value.trim() === mistyped ? suggestion : replaceWord(input.value, mistyped, suggestion));
+    if (!fixed) return showError("“" + name + "” is no longer among the colour names: make the swatch again.");
+    input.value = fixed;
+    // The button goes with the old result: the focus moves to the name it
+    // changed, the view stays on the result being remade.
+    input.focus({ preventScroll: true });
+    run();
+  }
+
+  // replaceWord puts by in place of each occurrence of part in s that is
+  // not inside a longer word ("Re" of "Red & Re" is the second); null
+  // when there is none.
+  function replaceWord(s, part, by) {
+    const inWord = (c) => c !== undefined && /[\p{L}\p{N}]/u.test(c);
+    let out = "", from = 0;
+    for (let j = part ? s.indexOf(part) : -1; j >= 0; j = s.indexOf(part, j + 1)) {
+      if (j < from || inWord(s[j - 1]) || inWord(s[j + part.length])) continue;
+      out += s.slice(from, j) + by;
+      from = j + part.length;
+    }
+    return from === 0 ? null : out + s.slice(from);
   }
 
   // addLink opens the editor with a new entry filled in: the name as
