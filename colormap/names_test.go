@@ -391,7 +391,7 @@ func TestApparelNames(t *testing.T) {
 		"Iron Grey": "head:Grey", "Navy Heather": "head:Heather Navy Blue", "Dark Wash": "exact:Dark Wash",
 		"Athletic Heather": "alias:Grey Melange", "True Royal": "head:Royal Blue", "Sport Grey": "alias:Grey Melange",
 		"Washed Black": "head:Washed Black", "Antique Cherry Red": "head:Antique Red", "Kelly": "alias:Kelly Green",
-		"Oatmeal": "vocabulary:Oatmeal", "Periwinkle": "vocabulary:Periwinkle", "Blue (Light)": "exact:Light Blue",
+		"Oatmeal": "exact:Oatmeal", "Oat Heather": "head:Heather Oatmeal", "Acid Wash": "exact:Acid Wash", "Cognac": "vocabulary:Cognac", "Periwinkle": "vocabulary:Periwinkle", "Blue (Light)": "exact:Light Blue",
 		"Hundred": "unknown:", "Spartan": "unknown:", "Crunchberry": "vocabulary:Berry",
 	} {
 		rs := m.ResolveAll(q)

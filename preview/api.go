@@ -28,6 +28,7 @@ import (
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/colormap"
+	"github.com/palette-dev/palette/internal/textdist"
 	"github.com/palette-dev/palette/match"
 	"github.com/palette-dev/palette/render"
 )
@@ -715,27 +716,7 @@ func words(name string) []string {
 
 // oneEdit reports whether a and b differ by exactly one typing mistake:
 // a letter changed, added or left out, or two neighbours swapped.
-func oneEdit(a, b string) bool {
-	x, y := []rune(a), []rune(b)
-	if len(x) > len(y) {
-		x, y = y, x
-	}
-	i := 0
-	for i < len(x) && x[i] == y[i] {
-		i++
-	}
-	switch len(y) - len(x) {
-	case 0:
-		if i == len(x) {
-			return false // the same
-		}
-		return slices.Equal(x[i+1:], y[i+1:]) ||
-			i+1 < len(x) && x[i] == y[i+1] && x[i+1] == y[i] && slices.Equal(x[i+2:], y[i+2:])
-	case 1:
-		return slices.Equal(x[i:], y[i+1:])
-	}
-	return false
-}
+func oneEdit(a, b string) bool { return textdist.Distance(a, b, 1) == 1 }
 
 // didYouMean asks about the names a mistyped name was probably meant to
 // be: "Did you mean “Lavender”?", "Did you mean “Dark Green” or “Dark

@@ -4,13 +4,14 @@
 // of the standard library does it.
 package textdist
 
-// Distance is the optimal-string-alignment distance between a and b
-// (insertions, deletions, substitutions and swaps of neighbouring bytes),
-// or limit+1 as soon as it must exceed limit.
-func Distance(a, b string, limit int) int {
-	if a == b {
+// Distance is the optimal-string-alignment distance between as and bs in
+// characters (insertions, deletions, substitutions and swaps of
+// neighbours), or limit+1 as soon as it must exceed limit.
+func Distance(as, bs string, limit int) int {
+	if as == bs {
 		return 0
 	}
+	a, b := []rune(as), []rune(bs)
 	prev2 := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
