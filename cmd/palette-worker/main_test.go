@@ -6,9 +6,10 @@ import (
 	"flag"
 	"io"
 	"os"
-	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/palette-dev/palette/internal/testinfra"
 )
 
 // -unknown-names takes flag or fail, also from PALETTE_UNKNOWN_NAMES; a bad
@@ -41,32 +42,5 @@ func TestREADMEFlags(t *testing.T) {
 	if !errors.Is(runErr, flag.ErrHelp) {
 		t.Fatalf("-h: %v", runErr)
 	}
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(readme)
-	start := strings.Index(s, "## palette-worker")
-	end := strings.Index(s[start:], "\n## ")
-	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile("(?m)^\\| `(-[a-z0-9-]+)").FindAllStringSubmatch(s[start:start+end], -1) {
-		documented[m[1]] = true
-	}
-	listed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^  (-[a-z0-9-]+)`).FindAllStringSubmatch(string(usage), -1) {
-		listed[m[1]] = true
-	}
-	if len(listed) < 10 {
-		t.Fatalf("read only %d flags from -h:\n%s", len(listed), usage)
-	}
-	for f := range listed {
-		if !documented[f] {
-			t.Errorf("%s is in palette-worker -h but not in the README", f)
-		}
-	}
-	for f := range documented {
-		if !listed[f] {
-			t.Errorf("%s is in the README but not in palette-worker -h", f)
-		}
-	}
+	testinfra.CheckREADMEFlags(t, "../../README.md", "## palette-worker", string(usage))
 }

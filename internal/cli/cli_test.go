@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/palette-dev/palette/internal/testinfra"
 )
 
 const images = "../../testdata/images"
@@ -443,33 +445,6 @@ func TestBatchSummary(t *testing.T) {
 
 // The README documents every flag palettecli -h lists, and no other.
 func TestREADMEFlags(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	section := string(readme)
-	start := strings.Index(section, "## palettecli")
-	end := strings.Index(section[start:], "### JSON contract")
-	if start < 0 || end < 0 {
-		t.Fatal("README has no palettecli section")
-	}
-	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile("(?m)^\\| `(-[a-z0-9-]+)").FindAllStringSubmatch(section[start:start+end], -1) {
-		documented[m[1]] = true
-	}
 	_, _, usage := run(t, "-h")
-	listed := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^  (-[a-z0-9-]+)`).FindAllStringSubmatch(usage, -1) {
-		listed[m[1]] = true
-	}
-	for f := range listed {
-		if !documented[f] {
-			t.Errorf("%s is in palettecli -h but not in the README", f)
-		}
-	}
-	for f := range documented {
-		if !listed[f] {
-			t.Errorf("%s is in the README but not in palettecli -h", f)
-		}
-	}
+	testinfra.CheckREADMEFlags(t, "../../README.md", "## palettecli", usage)
 }
