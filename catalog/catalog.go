@@ -296,7 +296,17 @@ func (c *Client) Colors(ctx context.Context, productID string) ([]string, error)
 		return nil, fmt.Errorf("catalog: colours of product %q: %w", productID, context.Cause(ctx))
 	}
 	c.m.lookups.WithLabelValues("miss").Inc()
-	ch := c.flight.DoChan(productID, func() (any, error) { return c.load(productID) })
+	ch := c.flight.DoChan(productID, func() (any, error) {
+		// Another miss's call may have finished between our cache look-up
+		// and this flight: then its answer is here, and no call is needed.
+		if e, ok := c.cache.Peek(productID); ok && c.cfg.Now().Before(e.freshUntil) {
+			if e.err != nil {
+				return nil, e.err
+			}
+			return e.colors, nil
+		}
+		return c.load(productID)
+	})
 	select {
 	case r := <-ch:
 		if r.Err != nil {
