@@ -1,9 +1,12 @@
 package queue
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Limits on a job message, enforced by [ParseJob] before anything else looks
@@ -57,8 +60,21 @@ func ParseJob(value []byte) (Job, error) {
 		Colors    []string `json:"colors"`
 		Output    string   `json:"output"`
 	}
+	// encoding/json replaces invalid UTF-8 (and lone surrogate escapes)
+	// with U+FFFD without a word: a product id would then be rewritten
+	// into another key and output path. Such a message is refused.
+	if !utf8.Valid(value) {
+		return Job{}, fmt.Errorf("%w: message is not valid UTF-8 (first bad byte at offset %d)", ErrBadJob, invalidAt(value))
+	}
 	if err := json.Unmarshal(value, &raw); err != nil {
 		return Job{}, fmt.Errorf("%w: malformed JSON: %v", ErrBadJob, err)
+	}
+	if !bytes.Contains(bytes.ToLower(value), []byte(`\ufffd`)) && !bytes.ContainsRune(value, utf8.RuneError) {
+		for _, f := range [...][2]string{{"product_id", raw.ProductID}, {"image", raw.Image}, {"output", raw.Output}} {
+			if strings.ContainsRune(f[1], utf8.RuneError) {
+				return Job{}, fmt.Errorf("%w: %s holds an invalid UTF-16 escape", ErrBadJob, f[0])
+			}
+		}
 	}
 	job := Job{V: JobVersion, ProductID: raw.ProductID, Image: raw.Image, Colors: raw.Colors, Output: raw.Output}
 	if raw.V != nil {
@@ -150,4 +166,16 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p) || errors.Is(err, ErrBadJob)
+}
+
+// invalidAt is the offset of the first byte of b that is not valid UTF-8.
+func invalidAt(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
 }

@@ -46,6 +46,12 @@ func TestParseJob(t *testing.T) {
 		{"not an object", `[1,2]`, Job{}, "malformed JSON"},
 		{"wrong type", `{"product_id":7,"image":"i"}`, Job{}, "malformed JSON"},
 		{"empty", ``, Job{}, "malformed JSON"},
+		// Invalid UTF-8 would be rewritten to U+FFFD by encoding/json: a
+		// product id is kept byte for byte or refused.
+		{"invalid UTF-8 product_id", "{\"product_id\":\"P\xff1\",\"image\":\"i\"}", Job{}, "not valid UTF-8 (first bad byte at offset 16)"},
+		{"lone surrogate escape", `{"product_id":"P\ud8001","image":"i"}`, Job{}, "product_id holds an invalid UTF-16 escape"},
+		{"U+FFFD written as such", `{"product_id":"P\ufffd1","image":"i"}`, Job{V: 1, ProductID: "P\ufffd1", Image: "i"}, ""},
+		{"non-ASCII product_id", `{"product_id":"Café-42","image":"i"}`, Job{V: 1, ProductID: "Café-42", Image: "i"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
