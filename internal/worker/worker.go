@@ -156,6 +156,9 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 		if m, err = colormap.Load(cfg.Colormap); err != nil {
 			return nil, err
 		}
+		if err := usable(cfg.Colormap, nil, m); err != nil {
+			return nil, err
+		}
 		if fi, err := os.Stat(cfg.Colormap); err == nil {
 			w.cmapMod = fi.ModTime()
 		}
@@ -405,8 +408,31 @@ func (w *Worker) watchColormap(ctx context.Context) {
 			}
 			continue
 		}
+		if err := usable(w.cfg.Colormap, w.cmap.Load(), m); err != nil {
+			w.m.reloads.WithLabelValues("rejected").Inc()
+			w.log.Error("colour map edit rejected; keeping the previous map", "file", w.cfg.Colormap, "err", err)
+			continue
+		}
 		w.cmap.Store(m)
 		w.m.reloads.WithLabelValues("ok").Inc()
 		w.log.Info("colour map reloaded", "file", w.cfg.Colormap, "entries", m.Len())
 	}
 }
+
+// usable says why a colour map read from file must not replace old (nil
+// at start): it has no entry (an empty or half-written file would make
+// every name unknown), or it keeps fewer than half of old's entries (a
+// truncated save); a map that small on purpose takes a restart.
+func usable(file string, old, m *colormap.Map) error {
+	switch {
+	case m.Len() == 0:
+		return fmt.Errorf("worker: the colour map %s has no entries", file)
+	case old != nil && old.Len() >= minShrinkCheck && m.Len() < old.Len()/2:
+		return fmt.Errorf("worker: the colour map %s now has %d entries, fewer than half of the %d in use: a truncated save? (restart the worker to use a map that much smaller)", file, m.Len(), old.Len())
+	}
+	return nil
+}
+
+// minShrinkCheck is the smallest map whose shrinking by half is refused on
+// reload: a small map may well be rewritten from scratch.
+const minShrinkCheck = 10

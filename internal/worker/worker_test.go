@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/colormap"
 	"github.com/palette-dev/palette/queue"
 )
 
@@ -254,6 +256,52 @@ func TestColormapReload(t *testing.T) {
 	if !has("Teal") || !has("Red") {
 		t.Error("an invalid edit replaced the map")
 	}
+	// An empty file (a half-written save) is refused too.
+	os.WriteFile(f, nil, 0o644)
+	os.Chtimes(f, time.Now().Add(3*time.Second), time.Now().Add(3*time.Second))
+	time.Sleep(200 * time.Millisecond)
+	if !has("Teal") || !has("Red") {
+		t.Error("an empty edit replaced the map")
+	}
+}
+
+// A colour map with no entries is refused at start; on reload, so is one
+// that keeps fewer than half the entries of a map of ten or more.
+func TestColormapUsable(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "map.txt")
+	os.WriteFile(f, []byte("# nothing yet\n"), 0o644)
+	_, err := New(context.Background(), Config{
+		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, Output: "file:///x/{key}", Colormap: f,
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err == nil || !strings.Contains(err.Error(), "has no entries") {
+		t.Errorf("empty map at start: %v", err)
+	}
+	big, err := colormap.Parse(strings.NewReader(bigMap(12)), "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, _ := colormap.Parse(strings.NewReader(bigMap(5)), "small")
+	if err := usable("m", big, small); err == nil || !strings.Contains(err.Error(), "fewer than half") {
+		t.Errorf("12 → 5 entries: %v", err)
+	}
+	if err := usable("m", big, big); err != nil {
+		t.Errorf("same map: %v", err)
+	}
+	tiny, _ := colormap.Parse(strings.NewReader(bigMap(3)), "tiny")
+	one, _ := colormap.Parse(strings.NewReader(bigMap(1)), "one")
+	if err := usable("m", tiny, one); err != nil {
+		t.Errorf("a small map may shrink: %v", err)
+	}
+}
+
+// bigMap is a colour map of n entries.
+func bigMap(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "Colour %d: #%02X0000\n", i, i)
+	}
+	return b.String()
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
