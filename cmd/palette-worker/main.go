@@ -52,6 +52,7 @@ func run(ctx context.Context, args []string) error {
 		s3Endpoint  = fs.String("s3-endpoint", "", "S3 endpoint URL for a non-AWS server (path-style addressing); empty: AWS")
 		s3Region    = fs.String("s3-region", "", "S3 region (default: from the AWS config chain, else us-east-1)")
 		output      = fs.String("output", worker.DefaultOutput, "where swatches go when a job has no output: a reference with {key} (<product>/<hash of the image>.png) or {product_id}")
+		outputAllow = fs.String("output-allow", "", "s3:// or file:// prefixes swatches may be written under, comma-separated (a bucket alone: all of it); default: the fixed part of -output. Other outputs, the job's own image and paths with . or .. are dead letters")
 		colormapF   = fs.String("colormap", "", "colour-map file, reloaded when it changes (default: the embedded map)")
 		concurrency = fs.Int("concurrency", worker.DefaultConcurrency, "jobs fetching, decoding and writing an image at once (bounds memory)")
 		inFlight    = fs.Int("in-flight", 0, "jobs taken from Kafka at once; those waiting for the catalog or a retry hold no image (default 16 per -concurrency)")
@@ -105,6 +106,7 @@ func run(ctx context.Context, args []string) error {
 		},
 		Concurrency:  *concurrency,
 		Output:       *output,
+		OutputAllow:  split(*outputAllow),
 		S3:           store.S3Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: *s3Endpoint != ""},
 		HTTP:         store.HTTPConfig{AllowHosts: split(*allowHosts), AllowAddrs: addrs},
 		LocalRoot:    *localRoot,

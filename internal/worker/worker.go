@@ -47,6 +47,13 @@ type Config struct {
 	// id and image: "<product>/<hash of the image ref>.png"); default
 	// DefaultOutput.
 	Output string
+	// OutputAllow are the s3:// or file:// prefixes a swatch may be
+	// written under ("s3://palettes/"; a bucket alone means all of it);
+	// none means the fixed part of Output ("s3://palettes/" for
+	// "s3://palettes/{key}"). An output elsewhere, equal to or under the
+	// job's own image, or with empty, "." or ".." segments or control
+	// characters is a permanent dead letter (store.CheckOutput).
+	OutputAllow []string
 	// S3 configures the S3 store; an empty Endpoint uses AWS's.
 	S3 store.S3Config
 	// HTTP configures fetches of https:// images; no AllowHosts means no
@@ -136,6 +143,9 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 	}
 	if !strings.Contains(cfg.Output, "{key}") && !strings.Contains(cfg.Output, "{product_id}") {
 		return nil, fmt.Errorf("worker: -output %q has neither {key} nor {product_id}: every swatch would overwrite the last", cfg.Output)
+	}
+	if len(cfg.OutputAllow) == 0 {
+		cfg.OutputAllow = []string{store.OutputPrefix(cfg.Output)}
 	}
 	if cfg.Concurrency == 0 {
 		cfg.Concurrency = DefaultConcurrency
@@ -316,6 +326,18 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		}
 	}
 
+	// Where the swatch goes, checked before any work: a job may not write
+	// over its own photo or anywhere the credentials reach.
+	out := job.Output
+	if out == "" {
+		key := store.OutputKey(job.ProductID, job.Image)
+		product, _, _ := strings.Cut(key, "/")
+		out = strings.NewReplacer("{key}", key, "{product_id}", product).Replace(w.cfg.Output)
+	}
+	if err := store.CheckOutput(out, job.Image, w.cfg.OutputAllow); err != nil {
+		return queue.Result{}, queue.Permanent(err)
+	}
+
 	// From here the job holds an image: wait for a slot.
 	t := time.Now()
 	select {
@@ -343,12 +365,6 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		return queue.Result{}, queue.Permanent(err)
 	}
 
-	out := job.Output
-	if out == "" {
-		key := store.OutputKey(job.ProductID, job.Image)
-		product, _, _ := strings.Cut(key, "/")
-		out = strings.NewReplacer("{key}", key, "{product_id}", product).Replace(w.cfg.Output)
-	}
 	t = time.Now()
 	err = w.router.Put(ctx, out, res.Swatch, store.PutOptions{ContentType: "image/png", CacheControl: w.cfg.CacheControl})
 	w.m.stage.WithLabelValues("store").Observe(time.Since(t).Seconds())

@@ -1,8 +1,10 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +23,7 @@ import (
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/colormap"
 	"github.com/palette-dev/palette/queue"
+	"github.com/palette-dev/palette/store"
 )
 
 // readAll polls the 4 partitions of a topic until n messages have arrived
@@ -403,5 +406,46 @@ func TestPreviewMounted(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(mapFile); string(data) != string(hand) {
 		t.Errorf("the hand edit was overwritten: %q", data)
+	}
+}
+
+// A job may write its swatch only under the allowed outputs: never over
+// its own photo, never through "..". Refusals are permanent, and the photo
+// is left as it was.
+func TestOutputPolicy(t *testing.T) {
+	root := t.TempDir()
+	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, "in"), 0o755)
+	os.MkdirAll(filepath.Join(root, "out"), 0o755)
+	in := filepath.Join(root, "in", "p.jpg")
+	os.WriteFile(in, photo, 0o644)
+	w, err := New(context.Background(), Config{
+		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, LocalRoot: root,
+		Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
+		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := "file://" + filepath.ToSlash(in)
+	outDir := "file://" + filepath.ToSlash(filepath.Join(root, "out"))
+	for _, tc := range []struct{ output, why string }{
+		{img, "is the job's own image"},
+		{outDir + "/../in/p.jpg", `".." path segment`},
+		{"file://" + filepath.ToSlash(filepath.Join(root, "in", "q.png")), "outside the allowed outputs"},
+	} {
+		_, err := w.Handle(context.Background(), queue.Job{V: 1, ProductID: "P1", Image: img, Colors: []string{"Red"}, Output: tc.output})
+		if !queue.IsPermanent(err) || !errors.Is(err, store.ErrOutputRefused) || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("output %s: %v, want a permanent refusal: %s", tc.output, err, tc.why)
+		}
+	}
+	if got, _ := os.ReadFile(in); !bytes.Equal(got, photo) {
+		t.Error("the photo was changed")
+	}
+	if _, err := w.Handle(context.Background(), queue.Job{V: 1, ProductID: "P1", Image: img, Colors: []string{"Red"}, Output: outDir + "/P1/s.png"}); err != nil {
+		t.Errorf("an allowed output: %v", err)
 	}
 }
