@@ -286,6 +286,18 @@ func Hex(c color.Color) string {
 // with too many names (or, with UnknownFail, an unknown one) fails before
 // any decoding.
 func Process(ctx context.Context, data []byte, names []string, opts *Options) (*Result, error) {
+	return processWith(ctx, names, opts, func(*Options) ([]byte, error) { return data, nil })
+}
+
+// ProcessReader is Process for a photo read from r with ReadImage. The
+// options and names are checked before anything is read.
+func ProcessReader(ctx context.Context, r io.Reader, names []string, opts *Options) (*Result, error) {
+	return processWith(ctx, names, opts, func(o *Options) ([]byte, error) { return ReadImage(r, o.Limits) })
+}
+
+// processWith checks the options, resolves the names (once), then reads
+// the photo with read and runs the pipeline on it.
+func processWith(ctx context.Context, names []string, opts *Options, read func(*Options) ([]byte, error)) (*Result, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
@@ -297,31 +309,15 @@ func Process(ctx context.Context, data []byte, names []string, opts *Options) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	data, err := read(&o)
+	if err != nil {
+		return nil, err
+	}
 	small, err := analysisImage(data, &o)
 	if err != nil {
 		return nil, err
 	}
 	return runPipeline(ctx, small, resolved, &o)
-}
-
-// ProcessReader is Process for a photo read from r with ReadImage. The
-// options and names are checked before anything is read.
-func ProcessReader(ctx context.Context, r io.Reader, names []string, opts *Options) (*Result, error) {
-	if err := opts.Validate(); err != nil {
-		return nil, err
-	}
-	o := opts.get()
-	if _, err := resolve(o.Map, names, o.UnknownNames); err != nil {
-		return nil, err
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	data, err := ReadImage(r, o.Limits)
-	if err != nil {
-		return nil, err
-	}
-	return Process(ctx, data, names, opts)
 }
 
 // Generate makes the swatch for img and the catalog colour names. img is not
@@ -640,6 +636,10 @@ func pick(m *match.Matcher, rs []named, cands []Candidate, labs []match.Lab) []P
 // product's main colour. A photo that is all background gives its first
 // candidate.
 func leftover(cands []match.Candidate, taken map[int]bool) int {
+	var others []int
+	for k := range taken {
+		others = append(others, k)
+	}
 	main := -1
 	for j, c := range cands {
 		if c.Background || c.Person {
@@ -648,21 +648,28 @@ func leftover(cands []match.Candidate, taken map[int]bool) int {
 		if main < 0 {
 			main = j
 		}
-		if taken[j] || c.Person || c.Share < multiMinShare || match.SkinLike(c.Lab) {
-			continue
-		}
-		distinct := true
-		for k := range taken {
-			if match.CIEDE2000(cands[k].Lab, c.Lab) < multiDistinct {
-				distinct = false
-				break
-			}
-		}
-		if distinct {
+		if !taken[j] && multiColour(c, false) && distinct(cands, c, others) {
 			return j
 		}
 	}
 	return max(main, 0)
+}
+
+// multiColour reports whether c may be one of the product's main colours:
+// product, at least multiMinShare of it, and not skin-like unless skin.
+func multiColour(c match.Candidate, skin bool) bool {
+	return !c.Background && !c.Person && c.Share >= multiMinShare && (skin || !match.SkinLike(c.Lab))
+}
+
+// distinct reports whether c is at least multiDistinct (ΔE2000) from every
+// candidate in set.
+func distinct(cands []match.Candidate, c match.Candidate, set []int) bool {
+	for _, k := range set {
+		if match.CIEDE2000(cands[k].Lab, c.Lab) < multiDistinct {
+			return false
+		}
+	}
+	return true
 }
 
 // multi chooses the product's main distinct colours: by share, skipping
@@ -679,17 +686,7 @@ func multi(cands []match.Candidate) []int {
 func multiPass(cands []match.Candidate, skin bool) []int {
 	var out []int
 	for j, c := range cands {
-		if c.Background || c.Person || c.Share < multiMinShare || (!skin && match.SkinLike(c.Lab)) {
-			continue
-		}
-		distinct := true
-		for _, k := range out {
-			if match.CIEDE2000(cands[k].Lab, c.Lab) < multiDistinct {
-				distinct = false
-				break
-			}
-		}
-		if distinct {
+		if multiColour(c, skin) && distinct(cands, c, out) {
 			out = append(out, j)
 		}
 		if len(out) == multiMax {

@@ -21,7 +21,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/disintegration/imaging"
@@ -699,20 +698,9 @@ func fixesTypo(name string, dropped []string, s string) bool {
 	return fixed
 }
 
-// words are the words of a colour name, in lower case, "gray" and "color"
-// spelled "grey" and "colour" as the map matches them.
-func words(name string) []string {
-	ws := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	for i, w := range ws {
-		switch w {
-		case "gray":
-			ws[i] = "grey"
-		case "color":
-			ws[i] = "colour"
-		}
-	}
-	return ws
-}
+// words are the words of a colour name as the map compares them
+// (colormap.Normalize).
+func words(name string) []string { return strings.Fields(colormap.Normalize(name)) }
 
 // oneEdit reports whether a and b differ by exactly one typing mistake:
 // a letter changed, added or left out, or two neighbours swapped.

@@ -107,14 +107,8 @@ func TestCatalogLimits(t *testing.T) {
 // without colours gets the catalog's; a job with colours never asks; each
 // catalog failure is classed as the queue must treat it.
 func TestHandleCatalog(t *testing.T) {
-	root := t.TempDir()
-	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(root, "in"), 0o755)
-	os.MkdirAll(filepath.Join(root, "out"), 0o755)
-	os.WriteFile(filepath.Join(root, "in", "p.jpg"), photo, 0o644)
+	base, _, photo := localSetup(t)
+	root := base.LocalRoot
 	cs := newCatalogServer(t, table(map[string][]string{
 		"P1": {"Red", "Blue"}, "EMPTY": {}, "ODD": {"Blorange"},
 	}))
@@ -526,14 +520,8 @@ func TestE2ECatalogFlags(t *testing.T) {
 // TestCatalogWaitHoldsNoImageSlot: with one image slot, jobs waiting for a
 // slow catalog do not hold it: a job with colours goes through meanwhile.
 func TestCatalogWaitHoldsNoImageSlot(t *testing.T) {
-	root := t.TempDir()
-	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(root, "in"), 0o755)
-	os.MkdirAll(filepath.Join(root, "out"), 0o755)
-	os.WriteFile(filepath.Join(root, "in", "p.jpg"), photo, 0o644)
+	base, _, _ := localSetup(t)
+	root := base.LocalRoot
 	release := make(chan struct{})
 	cs := newCatalogServer(t, func(string) ([]string, bool) {
 		<-release

@@ -183,22 +183,13 @@ func TestWorkerEndToEnd(t *testing.T) {
 // In strict mode (-unknown-names=fail) a job with a name nothing knows is
 // permanent: it is dead-lettered, not retried.
 func TestUnknownNamesFail(t *testing.T) {
-	root := t.TempDir()
-	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
+	cfg, img, _ := localSetup(t)
+	cfg.UnknownNames = palette.UnknownFail
+	w, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Join(root, "in"), 0o755)
-	os.WriteFile(filepath.Join(root, "in", "good.jpg"), photo, 0o644)
-	w, err := New(context.Background(), Config{
-		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, LocalRoot: root, UnknownNames: palette.UnknownFail,
-		Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	job := queue.Job{V: 1, ProductID: "P1", Image: "file://" + filepath.ToSlash(filepath.Join(root, "in", "good.jpg")), Colors: []string{"Iron Grey", "Blorange"}}
+	job := queue.Job{V: 1, ProductID: "P1", Image: img, Colors: []string{"Iron Grey", "Blorange"}}
 	_, err = w.Handle(context.Background(), job)
 	if !queue.IsPermanent(err) || !strings.Contains(err.Error(), `"Blorange"`) || strings.Contains(err.Error(), "Iron") {
 		t.Errorf("strict: err = %v, want a permanent error naming only Blorange", err)
@@ -413,24 +404,13 @@ func TestPreviewMounted(t *testing.T) {
 // its own photo, never through "..". Refusals are permanent, and the photo
 // is left as it was.
 func TestOutputPolicy(t *testing.T) {
-	root := t.TempDir()
-	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(root, "in"), 0o755)
-	os.MkdirAll(filepath.Join(root, "out"), 0o755)
+	cfg, img, photo := localSetup(t)
+	root := cfg.LocalRoot
 	in := filepath.Join(root, "in", "p.jpg")
-	os.WriteFile(in, photo, 0o644)
-	w, err := New(context.Background(), Config{
-		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, LocalRoot: root,
-		Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
-	})
+	w, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := "file://" + filepath.ToSlash(in)
 	outDir := "file://" + filepath.ToSlash(filepath.Join(root, "out"))
 	for _, tc := range []struct{ output, why string }{
 		{img, "is the job's own image"},
@@ -448,4 +428,28 @@ func TestOutputPolicy(t *testing.T) {
 	if _, err := w.Handle(context.Background(), queue.Job{V: 1, ProductID: "P1", Image: img, Colors: []string{"Red"}, Output: outDir + "/P1/s.png"}); err != nil {
 		t.Errorf("an allowed output: %v", err)
 	}
+}
+
+// localSetup lays out a local store in a temporary root: the sample photo
+// at in/p.jpg (img is its file:// reference) and an empty out/. cfg reads
+// and writes there (swatches under out/), names a broker nobody listens on,
+// and logs nowhere: for tests that call Handle.
+func localSetup(t *testing.T) (cfg Config, img string, photo []byte) {
+	t.Helper()
+	root := t.TempDir()
+	photo, err := os.ReadFile("../../testdata/images/myntra_14064.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(root, "in"), 0o755)
+	os.MkdirAll(filepath.Join(root, "out"), 0o755)
+	if err := os.WriteFile(filepath.Join(root, "in", "p.jpg"), photo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg = Config{
+		Queue:     queue.Config{Brokers: []string{"127.0.0.1:1"}},
+		LocalRoot: root, Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
+		Logger: slog.New(slog.DiscardHandler),
+	}
+	return cfg, "file://" + filepath.ToSlash(filepath.Join(root, "in", "p.jpg")), photo
 }
