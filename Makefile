@@ -33,7 +33,17 @@ include store/versitygw.mk
 # Chromium for the browser test of the preview pages.
 include preview/chromium.mk
 
-test: bin/versitygw chromium
+# npm, for the check that the generated colour vocabulary is up to date
+# (colormap/internal/vocab: go run ./gen -check fetches its pinned packages).
+.PHONY: npm
+npm:
+	@command -v npm >/dev/null 2>&1 || { \
+		SUDO=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi; \
+		echo "installing npm (for the vocabulary check)"; \
+		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y npm; \
+	}
+
+test: bin/versitygw chromium npm
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 ./...
@@ -68,7 +78,7 @@ eval: build
 
 # Regenerate the open colour vocabulary (colormap/internal/vocab) from its
 # pinned npm packages; make test checks that the committed table is current.
-generate:
+generate: npm
 	cd colormap/internal/vocab && $(GO) generate
 
 clean:
