@@ -28,6 +28,16 @@ swatches: build
 # without it rather than not at all.
 RACE := $(if $(filter 1,$(shell $(GO) env CGO_ENABLED)),-race,)
 
+# apt_install PACKAGE,COMMAND,WHY installs Debian's PACKAGE when COMMAND is
+# missing; apt-get runs through sudo only when not root and sudo exists.
+define apt_install
+@command -v $(2) >/dev/null 2>&1 || { \
+	SUDO=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi; \
+	echo "installing $(1) (for $(3))"; \
+	$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y $(1); \
+}
+endef
+
 # The S3 server the store tests run against (versitygw), installed into bin/.
 include store/versitygw.mk
 # Chromium for the browser test of the preview pages.
@@ -37,11 +47,7 @@ include preview/chromium.mk
 # (colormap/internal/vocab: go run ./gen -check fetches its pinned packages).
 .PHONY: npm
 npm:
-	@command -v npm >/dev/null 2>&1 || { \
-		SUDO=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi; \
-		echo "installing npm (for the vocabulary check)"; \
-		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y npm; \
-	}
+	$(call apt_install,npm,npm,the vocabulary check)
 
 test: bin/versitygw chromium npm
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)

@@ -1,10 +1,5 @@
 # Headless Chromium for the browser test of package preview
-# (TestBrowser, driven by chromedp). Debian's chromium package; apt-get
-# runs through sudo only when not root and sudo exists.
+# (TestBrowser, driven by chromedp): Debian's chromium package.
 .PHONY: chromium
 chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-		SUDO=; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi; \
-		echo "installing chromium (for the browser test of preview)"; \
-		$$SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y chromium; \
-	}
+	$(call apt_install,chromium,chromium,the browser test of preview)
