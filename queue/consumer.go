@@ -336,6 +336,9 @@ func encodeResult(job Job, res Result, start time.Time) ([]byte, error) {
 	if res.Output == "" {
 		res.Output = job.Output
 	}
+	if res.Source == "" {
+		res.Source = SourceAuto
+	}
 	if res.DurationMS == 0 {
 		res.DurationMS = float64(time.Since(start).Microseconds()) / 1000
 	}

@@ -143,7 +143,18 @@ type Result struct {
 	Colors     []Color `json:"colors"`
 	Bytes      int     `json:"bytes"`       // size of the swatch PNG
 	DurationMS float64 `json:"duration_ms"` // wall time of the job
+	// Source is who chose the colours: SourceAuto (the pipeline) or
+	// SourceManual (a person, through the review page's fix; a job for an
+	// output fixed by hand keeps that swatch and reports its colours).
+	// Empty means SourceAuto.
+	Source string `json:"source"`
 }
+
+// Result sources.
+const (
+	SourceAuto   = "auto"
+	SourceManual = "manual"
+)
 
 // permanentError marks an error as not worth retrying.
 type permanentError struct{ err error }
