@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -47,6 +48,15 @@ type Config struct {
 	// abandoned uncommitted and will be redelivered.
 	ShutdownTimeout time.Duration
 
+	// Gate, when set, is called before each fetch and before each retry
+	// of a job that failed with an [Unavailable] error. It blocks while a
+	// dependency the jobs need is down and returns nil once work may go on,
+	// or ctx's error. While it blocks the consumer takes no new jobs but
+	// stays in its group (kafka-go heartbeats in the background), so a
+	// long outage of object storage pauses the backlog instead of
+	// dead-lettering it.
+	Gate func(ctx context.Context) error
+
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
 	// Hooks are optional metric callbacks.
@@ -67,6 +77,9 @@ type Hooks struct {
 	// OnLag is called after each fetch with the partition's lag in
 	// messages (high-water mark minus the next offset).
 	OnLag func(partition int, lag int64)
+	// OnUnpublishable is called when a result or dead letter can never be
+	// written to its topic (too large for it, say), with the topic.
+	OnUnpublishable func(topic string)
 }
 
 // Outcomes passed to Hooks.OnOutcome.

@@ -20,12 +20,15 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -110,15 +113,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 			c.log.Warn("kafka reader: " + fmt.Sprintf(msg, args...))
 		}),
 	})
-	writer := &kafka.Writer{
-		Addr:         kafka.TCP(cfg.Brokers...),
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		Async:        false,
-		BatchTimeout: batchTimeout,
-		WriteTimeout: writeTimeout,
-		MaxAttempts:  3,
-	}
+	writer := &writers{batched: c.newWriter(0), solo: c.newWriter(1)}
 
 	// Jobs run under workCtx, which outlives ctx by up to ShutdownTimeout.
 	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
@@ -156,6 +151,12 @@ fetch:
 		case sem <- struct{}{}:
 		case <-ctx.Done():
 			break fetch
+		}
+		if cfg.Gate != nil {
+			if err := cfg.Gate(ctx); err != nil {
+				<-sem
+				break fetch
+			}
 		}
 		m, err := reader.FetchMessage(ctx)
 		if err != nil {
@@ -204,9 +205,7 @@ fetch:
 	if cerr := reader.Close(); cerr != nil {
 		c.log.Warn("queue: closing reader", "err", cerr)
 	}
-	if werr := writer.Close(); werr != nil {
-		c.log.Warn("queue: closing writer", "err", werr)
-	}
+	writer.close(c.log)
 	if err != nil {
 		return fmt.Errorf("queue: final commit: %w", err)
 	}
@@ -237,7 +236,7 @@ func (c *Consumer) commit(reader *kafka.Reader, tr *tracker) error {
 // process runs one message to a result or a dead-letter entry and reports
 // whether it is finished (its offset may be committed). It returns false if
 // the job was abandoned because the consumer is shutting down.
-func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *kafka.Writer, m kafka.Message) bool {
+func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *writers, m kafka.Message) bool {
 	start := time.Now()
 	hooks := c.cfg.Hooks
 	if hooks.OnInFlight != nil {
@@ -250,6 +249,12 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *kaf
 		}
 	}
 	log := c.log.With("partition", m.Partition, "offset", m.Offset)
+	abandon := func(why string, err error) bool {
+		log.Warn("queue: job abandoned at shutdown", "while", why, "err", err)
+		outcome(OutcomeAbandoned)
+		return false
+	}
+	hctx := context.WithValue(ctx, stoppingKey{}, stopping)
 
 	job, err := ParseJob(m.Value)
 	attempts := 0
@@ -258,35 +263,50 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *kaf
 		for {
 			attempts++
 			var res Result
-			res, err = c.call(ctx, job)
+			res, err = c.call(hctx, job)
 			var value []byte
 			if err == nil {
 				value, err = encodeResult(job, res, start)
 			}
 			if err == nil {
-				if !c.publish(ctx, w, kafka.Message{Topic: c.cfg.ResultsTopic, Key: []byte(job.ProductID), Value: value}) {
-					outcome(OutcomeAbandoned)
-					return false
+				err = c.publish(ctx, w, kafka.Message{Topic: c.cfg.ResultsTopic, Key: []byte(job.ProductID), Value: value})
+				if err == nil {
+					log.Info("queue: job done", "outcome", OutcomeOK, "attempts", attempts, "duration_ms", time.Since(start).Milliseconds())
+					outcome(OutcomeOK)
+					return true
 				}
-				log.Info("queue: job done", "outcome", OutcomeOK, "attempts", attempts, "duration_ms", time.Since(start).Milliseconds())
-				outcome(OutcomeOK)
-				return true
+				if ctx.Err() != nil {
+					return abandon("publishing its result", err)
+				}
+				// The result can never be written: the job's record is
+				// its dead letter.
+				err = Permanent(fmt.Errorf("queue: the result cannot be published: %w", err))
+				break
 			}
-			if ctx.Err() != nil {
-				log.Warn("queue: job abandoned at shutdown", "err", err)
-				outcome(OutcomeAbandoned)
-				return false
+			if ctx.Err() != nil || errors.Is(err, ErrShuttingDown) {
+				return abandon("running", err)
 			}
-			if IsPermanent(err) || attempts >= c.cfg.MaxAttempts {
+			if IsPermanent(err) {
+				break
+			}
+			if IsUnavailable(err) {
+				// Not the job's failure: wait for the dependency, then
+				// try again without spending an attempt.
+				attempts--
+				log.Info("queue: dependency down; job waits for it", "err", truncate(err.Error(), 256))
+				if !c.waitGate(ctx, stopping) || !sleepStop(c.backoff(1), stopping) {
+					return abandon("waiting for a dependency", err)
+				}
+				continue
+			}
+			if attempts >= c.cfg.MaxAttempts {
 				break
 			}
 			log.Info("queue: job failed; retrying", "attempt", attempts, "err", truncate(err.Error(), 256))
 			if hooks.OnRetry != nil {
 				hooks.OnRetry()
 			}
-			select {
-			case <-time.After(c.backoff(attempts)):
-			case <-stopping:
+			if !sleepStop(c.backoff(attempts), stopping) {
 				// Not exhausted: leave it for the next consumer.
 				outcome(OutcomeAbandoned)
 				return false
@@ -299,19 +319,107 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *kaf
 		class, o = ClassTransientExhausted, OutcomeExhausted
 	}
 	log.Warn("queue: dead-lettering job", "outcome", "dead_letter", "class", class, "attempts", attempts, "duration_ms", time.Since(start).Milliseconds(), "err", truncate(err.Error(), 256))
-	headers := append([]kafka.Header(nil), m.Headers...)
-	headers = append(headers,
-		kafka.Header{Key: HeaderErrorClass, Value: []byte(class)},
-		kafka.Header{Key: HeaderErrorReason, Value: []byte(truncate(err.Error(), maxReasonBytes))},
-		kafka.Header{Key: HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
-	)
-	dl := kafka.Message{Topic: c.cfg.DLQTopic, Key: m.Key, Value: m.Value, Headers: headers}
-	if !c.publish(ctx, w, dl) {
-		outcome(OutcomeAbandoned)
-		return false
+	dl := deadLetter(c.cfg.DLQTopic, m, class, err.Error(), attempts)
+	if err := c.publish(ctx, w, dl); err != nil {
+		if ctx.Err() != nil {
+			return abandon("publishing its dead letter", err)
+		}
+		// Even the bounded letter is refused (the topic's limit is below
+		// it): say so loudly and move on rather than stop the partition.
+		log.Error("queue: the dead letter cannot be published; the job is dropped", "topic", dl.Topic,
+			"value_bytes", len(m.Value), "err", err)
 	}
 	outcome(o)
 	return true
+}
+
+// Dead-letter headers set when the letter had to be cut to fit: the size
+// and SHA-256 (hex) of the original value, and of the key when that was
+// cut too; HeaderHeadersDropped counts the original headers left out.
+const (
+	HeaderValueBytes     = "value-bytes"
+	HeaderValueSHA256    = "value-sha256"
+	HeaderKeyBytes       = "key-bytes"
+	HeaderKeySHA256      = "key-sha256"
+	HeaderHeadersDropped = "headers-dropped"
+
+	// A dead letter keeps the value whole up to MaxJobBytes (any job that
+	// could be redriven); a longer value was refused for its size and only
+	// its first deadLetterPrefix bytes are kept.
+	deadLetterPrefix   = 4 << 10
+	maxDeadLetterKey   = 1 << 10
+	maxDeadLetterHeads = 16 << 10
+)
+
+// deadLetter is m on the dead-letter topic with the failure's headers,
+// bounded in size so that it fits any topic that took a job: an oversized
+// value or key is cut to a prefix and its size and hash recorded, and
+// oversized original headers are dropped (and counted).
+func deadLetter(topic string, m kafka.Message, class, reason string, attempts int) kafka.Message {
+	var headers []kafka.Header
+	size := 0
+	for _, h := range m.Headers {
+		size += len(h.Key) + len(h.Value)
+	}
+	if size <= maxDeadLetterHeads {
+		headers = append(headers, m.Headers...)
+	} else {
+		headers = append(headers, kafka.Header{Key: HeaderHeadersDropped, Value: []byte(strconv.Itoa(len(m.Headers)))})
+	}
+	key, value := m.Key, m.Value
+	if len(key) > maxDeadLetterKey {
+		headers = append(headers, cutHeaders(HeaderKeyBytes, HeaderKeySHA256, key)...)
+		key = key[:maxDeadLetterKey]
+	}
+	if len(value) > MaxJobBytes {
+		headers = append(headers, cutHeaders(HeaderValueBytes, HeaderValueSHA256, value)...)
+		value = value[:deadLetterPrefix]
+	}
+	headers = append(headers,
+		kafka.Header{Key: HeaderErrorClass, Value: []byte(class)},
+		kafka.Header{Key: HeaderErrorReason, Value: []byte(truncate(reason, maxReasonBytes))},
+		kafka.Header{Key: HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
+	)
+	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}
+}
+
+func cutHeaders(sizeKey, hashKey string, b []byte) []kafka.Header {
+	sum := sha256.Sum256(b)
+	return []kafka.Header{
+		{Key: sizeKey, Value: []byte(strconv.Itoa(len(b)))},
+		{Key: hashKey, Value: []byte(hex.EncodeToString(sum[:]))},
+	}
+}
+
+// waitGate waits for Config.Gate, giving up when the consumer stops; it
+// reports whether work may go on.
+func (c *Consumer) waitGate(ctx context.Context, stopping <-chan struct{}) bool {
+	if c.cfg.Gate == nil {
+		return true
+	}
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-stopping:
+			cancel()
+		case <-gctx.Done():
+		}
+	}()
+	return c.cfg.Gate(gctx) == nil
+}
+
+// sleepStop sleeps for d unless stopping closes first; it reports whether
+// it slept the whole time.
+func sleepStop(d time.Duration, stopping <-chan struct{}) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-stopping:
+		return false
+	}
 }
 
 // call runs the handler, turning a panic into a permanent error.
@@ -349,19 +457,77 @@ func encodeResult(job Job, res Result, start time.Time) ([]byte, error) {
 	return value, nil
 }
 
+// writers publish results and dead letters. kafka-go batches the messages
+// of concurrent writes into one request, and a broker refuses a whole batch
+// for one message too large for the topic; solo (batches of one) retries
+// such a message alone, so that it does not take the others down with it.
+type writers struct{ batched, solo *kafka.Writer }
+
+func (c *Consumer) newWriter(batchSize int) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:         kafka.TCP(c.cfg.Brokers...),
+		Balancer:     &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll,
+		Async:        false,
+		BatchSize:    batchSize,
+		BatchTimeout: batchTimeout,
+		WriteTimeout: writeTimeout,
+		MaxAttempts:  3,
+	}
+}
+
+func (w *writers) close(log *slog.Logger) {
+	for _, k := range [...]*kafka.Writer{w.batched, w.solo} {
+		if err := k.Close(); err != nil {
+			log.Warn("queue: closing writer", "err", err)
+		}
+	}
+}
+
 // publish writes m, acknowledged by all in-sync replicas, retrying with
-// backoff until it succeeds or ctx ends. It reports whether m was written.
-func (c *Consumer) publish(ctx context.Context, w *kafka.Writer, m kafka.Message) bool {
+// backoff until it succeeds, ctx ends (ctx's error) or the broker refuses
+// m itself in a way no retry changes (that error, see neverPublishable).
+func (c *Consumer) publish(ctx context.Context, w *writers, m kafka.Message) error {
 	for attempt := 1; ; attempt++ {
-		err := w.WriteMessages(ctx, m)
+		err := w.batched.WriteMessages(ctx, m)
+		if err != nil && neverPublishable(err) {
+			err = w.solo.WriteMessages(ctx, m)
+			if err != nil && neverPublishable(err) {
+				c.log.Error("queue: message can never be published", "topic", m.Topic, "bytes", len(m.Key)+len(m.Value), "err", err)
+				if c.cfg.Hooks.OnUnpublishable != nil {
+					c.cfg.Hooks.OnUnpublishable(m.Topic)
+				}
+				return err
+			}
+		}
 		if err == nil {
-			return true
+			return nil
 		}
 		c.log.Warn("queue: publish failed; retrying", "topic", m.Topic, "attempt", attempt, "err", err)
 		if !sleepCtx(ctx, c.backoff(attempt)) {
-			return false
+			return ctx.Err()
 		}
 	}
+}
+
+// neverPublishable reports whether a write failed for the message itself
+// (too large for the writer or the topic, a record the broker refuses),
+// not for the broker's state.
+func neverPublishable(err error) bool {
+	if we, ok := err.(kafka.WriteErrors); ok {
+		for _, e := range we {
+			if e != nil && neverPublishable(e) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, code := range [...]kafka.Error{kafka.MessageSizeTooLarge, kafka.RecordListTooLarge, kafka.InvalidRecord, kafka.InvalidTopic} {
+		if errors.Is(err, code) {
+			return true
+		}
+	}
+	return false
 }
 
 // backoff is the delay after the n-th failure: Backoff·2^(n-1), capped at
@@ -443,4 +609,26 @@ func Enqueue(ctx context.Context, brokers []string, topic string, jobs ...Job) e
 		return fmt.Errorf("queue: enqueue: %w", err)
 	}
 	return nil
+}
+
+// Ping reports whether any of brokers answers a Kafka request (ApiVersions)
+// before ctx ends; the error says why the last one did not.
+func Ping(ctx context.Context, brokers []string) error {
+	err := errors.New("queue: no brokers")
+	for _, b := range brokers {
+		var conn *kafka.Conn
+		conn, err = kafka.DialContext(ctx, "tcp", b)
+		if err != nil {
+			continue
+		}
+		if dl, ok := ctx.Deadline(); ok {
+			conn.SetDeadline(dl)
+		}
+		_, err = conn.ApiVersions()
+		conn.Close()
+		if err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("queue: brokers %s: %w", strings.Join(brokers, ","), err)
 }

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -177,6 +178,50 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p permanentError
 	return errors.As(err, &p) || errors.Is(err, ErrBadJob)
+}
+
+// unavailableError marks a failure caused by a dependency that is down.
+type unavailableError struct{ err error }
+
+func (e unavailableError) Error() string { return e.err.Error() }
+func (e unavailableError) Unwrap() error { return e.err }
+
+// Unavailable marks err as caused by a dependency that is down for every
+// job (object storage, the catalog), not by the job: the attempt does not
+// count against Config.MaxAttempts, and the job is retried once
+// Config.Gate lets work go on. A handler should mark only failures it knows
+// to be an outage, or a job that can never succeed would be retried for
+// ever. Unavailable(nil) is nil.
+func Unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return unavailableError{err}
+}
+
+// IsUnavailable reports whether err, or any error it wraps, was marked
+// with [Unavailable].
+func IsUnavailable(err error) bool {
+	var u unavailableError
+	return errors.As(err, &u)
+}
+
+// ErrShuttingDown, wrapped in a handler's error, says the handler gave up
+// because the consumer is stopping (see [Stopping]): the job is left
+// uncommitted for the next consumer, neither retried nor dead-lettered.
+var ErrShuttingDown = errors.New("queue: shutting down")
+
+type stoppingKey struct{}
+
+// Stopping returns a channel that is closed when the consumer running the
+// job of ctx stops taking jobs (its Run context ended). A handler waiting
+// for something before it starts real work (an image slot, memory) should
+// give up with [ErrShuttingDown] when it closes, so that a shutdown does
+// not start work it will then wait for. Outside a consumer it returns nil
+// (a channel that never closes).
+func Stopping(ctx context.Context) <-chan struct{} {
+	c, _ := ctx.Value(stoppingKey{}).(<-chan struct{})
+	return c
 }
 
 // invalidAt is the offset of the first byte of b that is not valid UTF-8.
