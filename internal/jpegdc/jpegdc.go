@@ -103,6 +103,7 @@ type decoder struct {
 	hValid [2][4]bool
 
 	restartInterval int
+	headerOnly      bool // stop after the frame header (Header)
 	jfif            bool
 	adobe           bool
 	adobeTransform  uint8
@@ -124,6 +125,20 @@ func Decode(data []byte, maxPixels int64) (*Image, error) {
 		return nil, unsupported("4-component JPEG without Adobe APP14 marker")
 	}
 	return &Image{Img: d.image(), Width: d.width, Height: d.height, Orientation: d.orientation}, nil
+}
+
+// Header reads data's markers up to the frame header and returns the
+// image's width and height and its EXIF orientation (0 when none came
+// before the frame header), or ErrUnsupported for a JPEG that Decode would
+// refuse for its coding (arithmetic, lossless, hierarchical, not 8-bit, an
+// unusual number of components), or another error for malformed data. It
+// lets a caller size the decode before it happens.
+func Header(data []byte) (width, height, orientation int, err error) {
+	d := &decoder{data: data, headerOnly: true}
+	if err := d.decode(); err != nil {
+		return 0, 0, 0, err
+	}
+	return d.width, d.height, d.orientation, nil
 }
 
 // nextMarker finds the next marker at or after pos, skipping stuffed bytes
@@ -191,6 +206,9 @@ func (d *decoder) decode() error {
 		switch {
 		case m == mSOF0 || m == mSOF1 || m == mSOF2:
 			err = d.sof(seg, m == mSOF2)
+			if err == nil && d.headerOnly {
+				return nil
+			}
 		case m == mDHT:
 			err = d.dht(seg)
 		case m == mDQT:
