@@ -16,10 +16,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/dustin/go-humanize"
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/catalog"
@@ -54,7 +57,8 @@ func run(ctx context.Context, args []string) error {
 		output      = fs.String("output", worker.DefaultOutput, "where swatches go when a job has no output: a reference with {key} (<product>/<hash of the image>.png) or {product_id}")
 		outputAllow = fs.String("output-allow", "", "s3:// or file:// prefixes swatches may be written under, comma-separated (a bucket alone: all of it); default: the fixed part of -output. Other outputs, the job's own image and paths with . or .. are dead letters")
 		colormapF   = fs.String("colormap", "", "colour-map file, reloaded when it changes (default: the embedded map)")
-		concurrency = fs.Int("concurrency", worker.DefaultConcurrency, "jobs fetching, decoding and writing an image at once (bounds memory)")
+		concurrency = fs.Int("concurrency", worker.DefaultConcurrency, "jobs fetching, decoding and writing an image at once")
+		memory      = fs.String("memory", "", "budget of photo data and decoded pixels held at once, e.g. 256MiB: each job reserves what its photo needs (from its header) before decoding; a photo needing more than all of it is a dead letter. Also sets the Go memory limit (GOMEMLIMIT) to the budget plus 64 MiB unless GOMEMLIMIT is set (default 64MiB per -concurrency)")
 		inFlight    = fs.Int("in-flight", 0, "jobs taken from Kafka at once; those waiting for the catalog or a retry hold no image (default 16 per -concurrency)")
 		attempts    = fs.Int("max-attempts", 5, "tries of a job failing transiently before it is dead-lettered")
 		httpAddr    = fs.String("http", ":8080", "address for /healthz, /readyz, /metrics and the preview pages (/, /colormap, /v1/...); empty: none")
@@ -98,6 +102,12 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("-unknown-names %q: want flag or fail", *unknown)
 	}
+	var memBytes uint64
+	if *memory != "" {
+		if memBytes, err = humanize.ParseBytes(*memory); err != nil || memBytes > 1<<40 {
+			return fmt.Errorf("-memory %q: want a size like 256MiB or 1GiB", *memory)
+		}
+	}
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	cfg := worker.Config{
 		Queue: queue.Config{
@@ -105,6 +115,7 @@ func run(ctx context.Context, args []string) error {
 			Concurrency: *inFlight, MaxAttempts: *attempts, ShutdownTimeout: *shutdown, SessionTimeout: *session,
 		},
 		Concurrency:  *concurrency,
+		Memory:       int64(memBytes),
 		Output:       *output,
 		OutputAllow:  split(*outputAllow),
 		S3:           store.S3Config{Endpoint: *s3Endpoint, Region: *s3Region, PathStyle: *s3Endpoint != ""},
@@ -137,8 +148,17 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// The budget bounds what jobs hold; the limit makes the garbage
+		// collector keep the heap near it rather than at twice the peak.
+		debug.SetMemoryLimit(w.Memory() + memoryOverhead)
+	}
 	return w.Run(ctx)
 }
+
+// memoryOverhead is what the worker holds beside its jobs' photos: the
+// colour vocabulary, buffers of the Kafka and S3 clients, the runtime.
+const memoryOverhead = 64 << 20
 
 // devSetup starts the in-process broker, points storage at the working
 // directory (photos from testdata/images, swatches into out/) and enqueues

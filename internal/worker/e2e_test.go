@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"hash/crc32"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -348,9 +350,11 @@ func TestE2ECrash(t *testing.T) {
 	t.Logf("%d jobs, crash and recovery in %v", len(wl.ids()), time.Since(start).Round(time.Millisecond))
 }
 
-// TestE2ES3Outage: S3 goes away for a few seconds while jobs flow and
-// comes back on the same port and data: every job completes, none is
-// dead-lettered, and the retries show in palette_retries_total.
+// TestE2ES3Outage stops the S3 server for far longer than any job's retry
+// budget (3 attempts within a second) while a backlog flows: the worker
+// sees object storage down, stops taking jobs, answers 503 on /readyz
+// naming s3, probes until the server is back, and then every job gets its
+// swatch and result; none is dead-lettered.
 func TestE2ES3Outage(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
@@ -361,7 +365,7 @@ func TestE2ES3Outage(t *testing.T) {
 	wl.enqueue(t, brokers)
 
 	cfg := s3WorkerConfig(brokers, g.Endpoint(), "outage")
-	cfg.Queue.MaxAttempts = 1000
+	cfg.Queue.MaxAttempts = 3
 	cfg.Queue.Backoff, cfg.Queue.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
 	cfg.S3.MaxAttempts = 1
 	w, stop := runWorker(t, cfg)
@@ -369,21 +373,33 @@ func TestE2ES3Outage(t *testing.T) {
 		return sumOffsets(topicEnds(t, brokers, e2eResults)) >= 20
 	})
 	g.Stop()
-	before := sumOffsets(topicEnds(t, brokers, e2eResults))
-	poll(t, "retries while S3 is down", 30*time.Second, func() bool {
-		return metricValue(t, w, "palette_retries_total") > 0
+	down := time.Now()
+	poll(t, "s3 seen down", 30*time.Second, func() bool {
+		return metricValue(t, w, `palette_dependency_up{dependency="s3"}`) == 0
 	})
-	time.Sleep(2 * time.Second) // the outage lasts a few seconds (not a correctness wait)
+	code, ready := readyz(t, w)
+	if code != http.StatusServiceUnavailable || !strings.Contains(ready, `"name":"s3","ok":false,"since":`) {
+		t.Errorf("/readyz with S3 down: %d %s", code, ready)
+	}
+	inFlight := metricValue(t, w, "palette_jobs_in_flight")
+	time.Sleep(10 * time.Second) // the outage lasts 10 s (not a correctness wait)
+	if n := metricValue(t, w, "palette_jobs_in_flight"); n > inFlight {
+		t.Errorf("%v jobs in flight after 10 s of outage, %v when it began: jobs were still taken", n, inFlight)
+	}
 	during := sumOffsets(topicEnds(t, brokers, e2eResults))
 	g.Start()
-	t.Logf("S3 down: %d results before, %d at restart", before, during)
+	t.Logf("S3 down for %v: %d results by then", time.Since(down).Round(time.Second), during)
 	if during >= int64(len(wl.good)) {
 		t.Fatal("every job finished while S3 was down")
 	}
 
-	poll(t, "every job finished and committed", 45*time.Second, func() bool {
+	poll(t, "every job finished and committed", 60*time.Second, func() bool {
 		return wl.enoughRecords(t, brokers) && allCommittedAt(t, brokers, "outage")
 	})
+	if code, ready := readyz(t, w); code != http.StatusOK || !strings.Contains(ready, `"name":"s3","ok":true`) {
+		t.Errorf("/readyz after the outage: %d %s", code, ready)
+	}
+	paused := metricValue(t, w, "palette_paused_seconds_total")
 	if err := stop(); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -396,14 +412,20 @@ func TestE2ES3Outage(t *testing.T) {
 	if keys := listKeys(t, sc, swatchBucket); len(keys) != len(wl.good) {
 		t.Errorf("%d swatches, want %d", len(keys), len(wl.good))
 	}
-	retries := metricValue(t, w, "palette_retries_total")
-	if retries <= 0 {
-		t.Errorf("palette_retries_total = %v, want > 0", retries)
+	if paused < 10 {
+		t.Errorf("palette_paused_seconds_total = %v, want the outage's 10 s or more", paused)
 	}
 	if ok := metricValue(t, w, `palette_jobs_total{outcome="ok"}`); ok != float64(len(wl.good)) {
 		t.Errorf(`palette_jobs_total{outcome="ok"} = %v, want %d`, ok, len(wl.good))
 	}
-	t.Logf("%d jobs, %v retries, in %v", len(wl.good), retries, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d jobs, paused %.1f s, in %v", len(wl.good), paused, time.Since(start).Round(time.Millisecond))
+}
+
+// readyz asks w's /readyz.
+func readyz(t testing.TB, w *Worker) (int, string) {
+	rec := httptest.NewRecorder()
+	w.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/readyz", nil))
+	return rec.Code, rec.Body.String()
 }
 
 // groupSplit reports whether group is stable with n members that each have

@@ -20,7 +20,12 @@ type metrics struct {
 	lag      *prometheus.GaugeVec // by partition
 	reloads  *prometheus.CounterVec
 	// unknownNames counts colour names no tier of the map knew.
-	unknownNames prometheus.Counter
+	unknownNames  prometheus.Counter
+	depUp         *prometheus.GaugeVec // by dependency: 1 up, 0 down
+	paused        prometheus.Counter
+	unpublishable *prometheus.CounterVec // by topic
+	memBudget     prometheus.Gauge
+	memReserved   prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) metrics {
@@ -50,8 +55,24 @@ func newMetrics(reg *prometheus.Registry) metrics {
 		unknownNames: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "palette_unknown_names_total", Help: "Colour names no tier of the colour map knew (map, head word, open vocabulary); each swatch used the product's main colour for it, flagged low_confidence.",
 		}),
+		depUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "palette_dependency_up", Help: "Whether a dependency answers (1) or is down (0): broker, s3, catalog. While s3 or catalog is down the worker takes no new jobs.",
+		}, []string{"dependency"}),
+		paused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "palette_paused_seconds_total", Help: "Time the worker took no new jobs because object storage or the catalog was down.",
+		}),
+		unpublishable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "palette_unpublishable_total", Help: "Results or dead letters the broker can never take (too large for the topic), by topic; a result is then dead-lettered, a dead letter logged and dropped.",
+		}, []string{"topic"}),
+		memBudget: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palette_memory_budget_bytes", Help: "The -memory budget: photo data and decoded pixels held at once.",
+		}),
+		memReserved: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "palette_memory_reserved_bytes", Help: "Memory reserved by the jobs decoding now (at most the budget).",
+		}),
 	}
 	reg.MustRegister(m.jobs, m.duration, m.stage, m.retries, m.inFlight, m.lag, m.reloads, m.unknownNames,
+		m.depUp, m.paused, m.unpublishable, m.memBudget, m.memReserved,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -67,5 +88,6 @@ func (m metrics) hooks() queue.Hooks {
 		OnLag: func(partition int, lag int64) {
 			m.lag.WithLabelValues(strconv.Itoa(partition)).Set(float64(lag))
 		},
+		OnUnpublishable: func(topic string) { m.unpublishable.WithLabelValues(topic).Inc() },
 	}
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/catalog"
@@ -40,8 +41,14 @@ type Config struct {
 	// for a retry hold no image slot.
 	Queue queue.Config
 	// Concurrency is how many jobs fetch, decode and write an image at
-	// once, and so bounds the worker's memory; default 4.
+	// once; default 4.
 	Concurrency int
+	// Memory is the budget, in bytes, of photo data and decoded pixels
+	// held at once: each job reserves palette.MemoryNeeded of its photo
+	// (read from the header) before decoding and waits while the budget
+	// is spent; a photo needing more than all of it is a permanent dead
+	// letter. 0 means DefaultMemoryPerSlot per image slot.
+	Memory int64
 	// Output is where a job without its own output goes: a reference
 	// template with {product_id} and {key} (store.OutputKey of the product
 	// id and image: "<product>/<hash of the image ref>.png"); default
@@ -103,6 +110,9 @@ const (
 	DefaultOutput       = "s3://palettes/{key}"
 	DefaultCacheControl = "public, max-age=31536000, immutable"
 	DefaultConcurrency  = 4
+	// DefaultMemoryPerSlot is the -memory budget per image slot: room for
+	// a 4000×5000 8-bit PNG (80 MB decoded) with its file.
+	DefaultMemoryPerSlot = 64 << 20
 
 	maxConcurrency = 256
 	maxInFlight    = 1024 // queue's limit
@@ -119,8 +129,20 @@ type Worker struct {
 	m       metrics
 	catalog *catalog.Client // nil: no catalog configured
 	slots   chan struct{}   // one per job holding an image
+	mem     *semaphore.Weighted
+	memUsed atomic.Int64
+	freed   atomic.Int64 // unix nanoseconds of the last debug.FreeOSMemory
+	deps    *dependencies
 	preview *preview.Server
 	ready   atomic.Bool
+	// cmapBad says why the colour-map file was last refused on reload
+	// (the previous map still in use), or nil.
+	cmapBad atomic.Pointer[mapRefusal]
+}
+
+type mapRefusal struct {
+	since  time.Time
+	reason string
 }
 
 // New validates cfg and connects the stores (S3 only when an S3 reference
@@ -156,9 +178,23 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 	if cfg.Queue.Concurrency == 0 {
 		cfg.Queue.Concurrency = min(16*cfg.Concurrency, maxInFlight)
 	}
+	if cfg.Memory == 0 {
+		cfg.Memory = int64(cfg.Concurrency) * DefaultMemoryPerSlot
+	}
+	if cfg.Memory < minMemory {
+		return nil, fmt.Errorf("worker: memory budget %d bytes is below the %d MiB a catalog photo needs", cfg.Memory, minMemory>>20)
+	}
 	w := &Worker{cfg: cfg, log: cfg.Logger, router: &store.Router{}, reg: prometheus.NewRegistry(),
-		slots: make(chan struct{}, cfg.Concurrency)}
+		slots: make(chan struct{}, cfg.Concurrency), mem: semaphore.NewWeighted(cfg.Memory)}
 	w.m = newMetrics(w.reg)
+	w.m.memBudget.Set(float64(cfg.Memory))
+	w.deps = newDependencies(w.m, func(d *dependency, down bool, reason string) {
+		if down {
+			w.log.Error("dependency down: no new jobs until it answers", "dependency", d.name, "err", reason)
+		} else {
+			w.log.Info("dependency up again", "dependency", d.name)
+		}
+	})
 
 	m := colormap.Default()
 	if cfg.Colormap != "" {
@@ -214,6 +250,7 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 	q := cfg.Queue
 	q.Logger = w.log
 	q.Hooks = w.m.hooks()
+	q.Gate = w.deps.gate
 	if cfg.OnOutcome != nil {
 		metered := q.Hooks.OnOutcome
 		q.Hooks.OnOutcome = func(outcome string, d time.Duration) {
@@ -271,16 +308,19 @@ func (w *Worker) Run(ctx context.Context) error {
 	if w.cfg.Colormap != "" {
 		go w.watchColormap(ctx)
 	}
+	w.deps.run(ctx)
+	go w.watchBroker(ctx)
 	w.log.Info("palette-worker started", "brokers", strings.Join(w.cfg.Queue.Brokers, ","), "topic", w.cfg.Queue.Topic,
 		"group", w.cfg.Queue.Group, "concurrency", w.cfg.Concurrency, "in_flight", w.cfg.Queue.Concurrency,
 		"max_attempts", w.cfg.Queue.MaxAttempts, "shutdown_timeout", w.cfg.Queue.ShutdownTimeout.String(),
-		"output", w.cfg.Output, "colormap", cmp.Or(w.cfg.Colormap, "embedded"), "unknown_names", w.cfg.UnknownNames.String())
+		"output", w.cfg.Output, "colormap", cmp.Or(w.cfg.Colormap, "embedded"), "unknown_names", w.cfg.UnknownNames.String(),
+		"memory_mib", w.cfg.Memory>>20)
 	w.ready.Store(true)
 	defer w.ready.Store(false)
 	return c.Run(ctx)
 }
 
-// Handler serves /healthz (the process is up), /readyz (consuming),
+// Handler serves /healthz (the process is up), /readyz (see ready),
 // /metrics (Prometheus), and the rest with the preview pages and API
 // (package preview): / (swatch preview), /colormap (the editor, which
 // saves to Config.Colormap with Config.AdminToken), /v1/...
@@ -289,13 +329,7 @@ func (w *Worker) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(rw http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(rw, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(rw http.ResponseWriter, _ *http.Request) {
-		if !w.ready.Load() {
-			http.Error(rw, "not consuming", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(rw, "ready")
-	})
+	mux.HandleFunc("GET /readyz", w.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{}))
 	mux.Handle("/", w.preview)
 	return mux
@@ -305,7 +339,9 @@ func (w *Worker) Handler() http.Handler {
 // has none), fetch the photo, make the swatch, write it. Errors about the
 // input are queue.Permanent, and so are the catalog's answers that no
 // retry changes (unknown product, no usable colours); store and catalog
-// outages and timeouts are transient, to be retried.
+// outages and timeouts are transient, to be retried, and marked
+// queue.Unavailable once they look like an outage of the store or catalog
+// (see dependency): the job then waits for it without spending attempts.
 func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error) {
 	start := time.Now()
 	opts := &palette.Options{Map: w.cmap.Load(), Size: w.cfg.Size, UnknownNames: w.cfg.UnknownNames}
@@ -318,10 +354,19 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		var err error
 		names, err = w.catalog.Colors(ctx, job.ProductID)
 		w.m.stage.WithLabelValues("catalog").Observe(time.Since(t).Seconds())
-		if err != nil {
-			if catalog.Transient(err) || ctx.Err() != nil {
-				return queue.Result{}, err
-			}
+		switch {
+		case err == nil:
+			w.deps.catalog.ok()
+		case ctx.Err() != nil:
+			return queue.Result{}, err
+		case catalog.Transient(err):
+			return queue.Result{}, w.deps.catalog.failed(job.ProductID, err, func(ctx context.Context) error {
+				if _, err := w.catalog.Colors(ctx, job.ProductID); catalog.Transient(err) {
+					return err
+				}
+				return nil
+			})
+		default:
 			return queue.Result{}, queue.Permanent(err)
 		}
 	}
@@ -338,12 +383,15 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		return queue.Result{}, queue.Permanent(err)
 	}
 
-	// From here the job holds an image: wait for a slot.
+	// From here the job holds an image: wait for a slot, unless the
+	// worker is stopping (a job not started is left to the next one).
 	t := time.Now()
 	select {
 	case w.slots <- struct{}{}:
 	case <-ctx.Done():
 		return queue.Result{}, ctx.Err()
+	case <-queue.Stopping(ctx):
+		return queue.Result{}, fmt.Errorf("waiting for an image slot: %w", queue.ErrShuttingDown)
 	}
 	defer func() { <-w.slots }()
 	w.m.stage.WithLabelValues("wait").Observe(time.Since(t).Seconds())
@@ -352,11 +400,18 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 	data, err := w.router.Get(ctx, job.Image, palette.DefaultMaxBytes)
 	w.m.stage.WithLabelValues("fetch").Observe(time.Since(t).Seconds())
 	if err != nil {
-		return queue.Result{}, classifyStore(fmt.Errorf("fetching %s: %w", job.Image, err))
+		return queue.Result{}, w.storeError(ctx, job.Image, fmt.Errorf("fetching %s: %w", job.Image, err))
 	}
+	w.storeOK(job.Image)
 
+	release, err := w.reserve(ctx, data, opts)
+	if err != nil {
+		return queue.Result{}, err
+	}
 	t = time.Now()
 	res, err := palette.Process(ctx, data, names, opts)
+	data = nil
+	release()
 	w.m.stage.WithLabelValues("swatch").Observe(time.Since(t).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -369,8 +424,9 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 	err = w.router.Put(ctx, out, res.Swatch, store.PutOptions{ContentType: "image/png", CacheControl: w.cfg.CacheControl})
 	w.m.stage.WithLabelValues("store").Observe(time.Since(t).Seconds())
 	if err != nil {
-		return queue.Result{}, classifyStore(fmt.Errorf("writing %s: %w", out, err))
+		return queue.Result{}, w.storeError(ctx, out, fmt.Errorf("writing %s: %w", out, err))
 	}
+	w.storeOK(out)
 
 	r := queue.Result{ProductID: job.ProductID, Image: job.Image, Output: out, Bytes: len(res.Swatch)}
 	for _, p := range res.Picks {
@@ -389,12 +445,24 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 	return r, nil
 }
 
-// classifyStore marks store errors that no retry can fix as permanent.
-func classifyStore(err error) error {
-	if store.IsTransient(err) {
+// storeError classifies a failed read or write of ref: permanent when no
+// retry can fix it; transient otherwise, and for S3, whose outage stops
+// every job, counted towards the s3 dependency being down.
+func (w *Worker) storeError(ctx context.Context, ref string, err error) error {
+	switch {
+	case !store.IsTransient(err):
+		return queue.Permanent(err)
+	case ctx.Err() != nil || !strings.HasPrefix(ref, "s3://"):
 		return err
 	}
-	return queue.Permanent(err)
+	return w.deps.s3.failed(ref, err, func(ctx context.Context) error { return w.router.Ping(ctx, ref) })
+}
+
+// storeOK records a read or write of ref that worked.
+func (w *Worker) storeOK(ref string) {
+	if strings.HasPrefix(ref, "s3://") {
+		w.deps.s3.ok()
+	}
 }
 
 // watchColormap reloads the colour-map file when its modification time
@@ -419,16 +487,20 @@ func (w *Worker) watchColormap(ctx context.Context) {
 			var le colormap.Errors
 			if errors.As(err, &le) && len(le) > 0 {
 				w.log.Error("colour map edit rejected; keeping the previous map", "file", w.cfg.Colormap, "errors", len(le), "first", le[0].Error())
+				w.cmapBad.Store(&mapRefusal{time.Now(), le[0].Error()})
 			} else {
 				w.log.Error("colour map edit rejected; keeping the previous map", "file", w.cfg.Colormap, "err", err)
+				w.cmapBad.Store(&mapRefusal{time.Now(), err.Error()})
 			}
 			continue
 		}
 		if err := usable(w.cfg.Colormap, w.cmap.Load(), m); err != nil {
 			w.m.reloads.WithLabelValues("rejected").Inc()
 			w.log.Error("colour map edit rejected; keeping the previous map", "file", w.cfg.Colormap, "err", err)
+			w.cmapBad.Store(&mapRefusal{time.Now(), err.Error()})
 			continue
 		}
+		w.cmapBad.Store(nil)
 		w.cmap.Store(m)
 		w.m.reloads.WithLabelValues("ok").Inc()
 		w.log.Info("colour map reloaded", "file", w.cfg.Colormap, "entries", m.Len())

@@ -1,0 +1,78 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+
+	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/queue"
+)
+
+// minMemory is the smallest -memory budget: a 2000×2500 PNG decoded.
+const minMemory = 32 << 20
+
+// freeEvery is the shortest time between two returns of freed memory to
+// the operating system.
+const freeEvery = 10 * time.Second
+
+// reserve waits until the memory the photo needs to be decoded
+// (palette.MemoryNeeded: the data and the decoded pixels) fits in the
+// budget and reserves it; release gives it back. A photo that needs more
+// than the whole budget is a permanent error, and so is a header that
+// cannot be read. A worker stopping does not start the decode.
+func (w *Worker) reserve(ctx context.Context, data []byte, opts *palette.Options) (release func(), err error) {
+	need, err := palette.MemoryNeeded(data, opts)
+	if err != nil {
+		return nil, queue.Permanent(err)
+	}
+	if need > w.cfg.Memory {
+		return nil, queue.Permanent(fmt.Errorf("%w: the photo needs about %d MiB to decode, more than the worker's whole -memory budget of %d MiB",
+			palette.ErrTooLarge, need>>20, w.cfg.Memory>>20))
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if stop := queue.Stopping(ctx); stop != nil {
+		go func() {
+			select {
+			case <-stop:
+				cancel()
+			case <-wctx.Done():
+			}
+		}()
+	}
+	t := time.Now()
+	if err := w.mem.Acquire(wctx, need); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("waiting for %d MiB of memory: %w", need>>20, queue.ErrShuttingDown)
+	}
+	w.m.stage.WithLabelValues("memory").Observe(time.Since(t).Seconds())
+	w.m.memReserved.Set(float64(w.memUsed.Add(need)))
+	return func() {
+		w.mem.Release(need)
+		left := w.memUsed.Add(-need)
+		w.m.memReserved.Set(float64(left))
+		if left == 0 {
+			w.freeIdle()
+		}
+	}, nil
+}
+
+// freeIdle returns freed memory to the operating system when no photo is
+// held, at most once every freeEvery: after a burst of large photos the
+// heap the runtime keeps would otherwise stay resident while idle.
+func (w *Worker) freeIdle() {
+	now := time.Now().UnixNano()
+	last := w.freed.Load()
+	if now-last < int64(freeEvery) || !w.freed.CompareAndSwap(last, now) {
+		return
+	}
+	go debug.FreeOSMemory()
+}
+
+// Memory is the worker's memory budget in bytes (Config.Memory with its
+// default applied).
+func (w *Worker) Memory() int64 { return w.cfg.Memory }
