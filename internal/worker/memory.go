@@ -62,15 +62,24 @@ func (w *Worker) reserve(ctx context.Context, data []byte, opts *palette.Options
 }
 
 // freeIdle returns freed memory to the operating system when no photo is
-// held, at most once every freeEvery: after a burst of large photos the
-// heap the runtime keeps would otherwise stay resident while idle.
+// held, at most once every freeEvery (a call too soon is put off to then,
+// if still idle): after a burst of large photos the heap the runtime keeps
+// would otherwise stay resident while idle.
 func (w *Worker) freeIdle() {
-	now := time.Now().UnixNano()
-	last := w.freed.Load()
-	if now-last < int64(freeEvery) || !w.freed.CompareAndSwap(last, now) {
+	wait := time.Duration(w.freed.Load() + int64(freeEvery) - time.Now().UnixNano())
+	if wait <= 0 {
+		w.freed.Store(time.Now().UnixNano())
+		go debug.FreeOSMemory()
 		return
 	}
-	go debug.FreeOSMemory()
+	if w.freePending.CompareAndSwap(false, true) {
+		time.AfterFunc(wait, func() {
+			w.freePending.Store(false)
+			if w.memUsed.Load() == 0 {
+				w.freeIdle()
+			}
+		})
+	}
 }
 
 // Memory is the worker's memory budget in bytes (Config.Memory with its

@@ -132,9 +132,11 @@ type Worker struct {
 	mem     *semaphore.Weighted
 	memUsed atomic.Int64
 	freed   atomic.Int64 // unix nanoseconds of the last debug.FreeOSMemory
-	deps    *dependencies
-	preview *preview.Server
-	ready   atomic.Bool
+	// freePending is set while a put-off FreeOSMemory is scheduled.
+	freePending atomic.Bool
+	deps        *dependencies
+	preview     *preview.Server
+	ready       atomic.Bool
 	// cmapBad says why the colour-map file was last refused on reload
 	// (the previous map still in use), or nil.
 	cmapBad atomic.Pointer[mapRefusal]
