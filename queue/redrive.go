@@ -188,7 +188,10 @@ type RedriveConfig struct {
 	// "palette.jobs". It must differ from From.
 	To string
 	// Group is the consumer group whose committed offsets on From say
-	// which letters were already redriven; default "palette-redrive".
+	// which letters were already redriven. Default: "palette-redrive";
+	// with a Class or Reason filter, a group of that filter (see
+	// [RedriveConfig.GroupID]), so that a filtered run does not pass the
+	// unfiltered group over the letters it leaves out.
 	Group string
 	// Class, when set, redrives only letters of that error class:
 	// [ClassPermanent] or [ClassTransientExhausted].
@@ -218,6 +221,8 @@ type RedriveReport struct {
 	// DryRun: would be sent). Read-Sent letters were passed over by the
 	// filters: the group moves past them too.
 	Read, Sent int
+	// Group is the consumer group used.
+	Group string
 	// Partitions is the number of partitions that had letters left for
 	// the group when Redrive started.
 	Partitions int
@@ -230,9 +235,7 @@ func (c RedriveConfig) withDefaults() RedriveConfig {
 	if c.To == "" {
 		c.To = "palette.jobs"
 	}
-	if c.Group == "" {
-		c.Group = "palette-redrive"
-	}
+	c.Group = c.GroupID()
 	if c.Idle == 0 {
 		c.Idle = 30 * time.Second
 	}
@@ -240,6 +243,46 @@ func (c RedriveConfig) withDefaults() RedriveConfig {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
+}
+
+// GroupID is the consumer group Redrive uses: Group if set, else
+// "palette-redrive", followed for each filter by ".CLASS" and
+// ".reason-TEXT" (TEXT lower-cased, each run of other characters than
+// a-z and 0-9 a "-", at most 60 bytes): "palette-redrive.permanent",
+// "palette-redrive.reason-store-timeout". Every filter thus redrives a
+// letter once; two different filters (or one and none) that both match a
+// letter may each redrive it.
+func (c RedriveConfig) GroupID() string {
+	if c.Group != "" {
+		return c.Group
+	}
+	g := "palette-redrive"
+	if c.Class != "" {
+		g += "." + c.Class
+	}
+	if c.Reason != "" {
+		g += ".reason-" + slug(c.Reason, 60)
+	}
+	return g
+}
+
+// slug is s lower-cased with each run of characters other than a-z and
+// 0-9 made one "-", trimmed of "-" and cut to at most n bytes.
+func slug(s string, n int) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			dash = false
+			b.WriteRune(r)
+			continue
+		}
+		dash = true
+	}
+	return strings.TrimRight(b.String()[:min(b.Len(), n)], "-")
 }
 
 // Validate reports whether c, with defaults applied, is usable.
@@ -283,8 +326,10 @@ var ErrRedriveIdle = errors.New("queue: redrive stopped waiting for letters")
 // them: letters dead-lettered meanwhile wait for the next run. A group
 // that is already at the end returns at once without joining.
 //
-// Letters the filters leave out are passed over for good by the group:
-// to redrive them later, use another Group.
+// The group's offset moves past every letter read, matching or not: the
+// default group of a filtered run is the filter's own (see
+// [RedriveConfig.GroupID]), so that the letters it leaves out stay there
+// for the unfiltered group and for other filters.
 //
 // With DryRun nothing is sent and nothing committed. The report counts
 // what was done before an error too.
@@ -294,6 +339,7 @@ func Redrive(ctx context.Context, cfg RedriveConfig) (RedriveReport, error) {
 		return rep, err
 	}
 	cfg = cfg.withDefaults()
+	rep.Group = cfg.Group
 	log := cfg.Logger.With("from", cfg.From, "to", cfg.To, "group", cfg.Group)
 
 	todo, err := pendingPartitions(ctx, cfg)

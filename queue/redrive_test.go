@@ -193,15 +193,24 @@ func TestRedriveFilters(t *testing.T) {
 	}
 	checkRedriven(t, brokers, want)
 
-	// Another group, transient-exhausted only.
+	// Once per filter: the same filter again sends nothing.
+	if rep, _ := redrive(t, cfg); rep.Sent != 0 || rep.Group != "palette-redrive.permanent.reason-corrupt-image" {
+		t.Errorf("the same filter again: %+v", rep)
+	}
+	// Another filter's group still has the letters the first passed over.
 	cfg = redriveConfig(brokers)
-	cfg.Group = "redrive-transient"
 	cfg.Class = ClassTransientExhausted
 	rep, _ = redrive(t, cfg)
-	if rep.Sent != 4 {
-		t.Errorf("transient-exhausted: sent %d, want 4 (P00, P03, P06, P09)", rep.Sent)
+	if rep.Sent != 4 || rep.Group != "palette-redrive.transient-exhausted" {
+		t.Errorf("transient-exhausted: %+v, want 4 sent (P00, P03, P06, P09)", rep)
 	}
 	checkRedriven(t, brokers, append(want, "P00", "P03", "P06", "P09"))
+	// So does the unfiltered group (it would send the 8 sent ones again).
+	cfg = redriveConfig(brokers)
+	cfg.DryRun = true
+	if rep, _ = redrive(t, cfg); rep.Sent != 12 || rep.Group != "palette-redrive" {
+		t.Errorf("unfiltered dry run: %+v", rep)
+	}
 }
 
 // -dry-run lists the letters it would send and sends and commits nothing.
@@ -226,7 +235,7 @@ func TestRedriveDryRun(t *testing.T) {
 	if n := total(endOffsets(t, brokers, jobsTopic)); n != 0 {
 		t.Errorf("dry run sent %d jobs", n)
 	}
-	for p, c := range testinfra.Committed(t, brokers, "palette-redrive", dlqTopic, testPartitions) {
+	for p, c := range testinfra.Committed(t, brokers, rep.Group, dlqTopic, testPartitions) {
 		if c != -1 {
 			t.Errorf("dry run committed %d on partition %d", c, p)
 		}
@@ -344,5 +353,19 @@ func TestRedriveConfigValidate(t *testing.T) {
 	}
 	if err := (RedriveConfig{Brokers: []string{"x:1"}, Class: ClassPermanent}).Validate(); err != nil {
 		t.Error(err)
+	}
+	for _, tc := range []struct {
+		cfg  RedriveConfig
+		want string
+	}{
+		{RedriveConfig{}, "palette-redrive"},
+		{RedriveConfig{Group: "g", Class: ClassPermanent}, "g"},
+		{RedriveConfig{Class: ClassPermanent}, "palette-redrive.permanent"},
+		{RedriveConfig{Reason: "  Store: TIMEOUT (5x) "}, "palette-redrive.reason-store-timeout-5x"},
+		{RedriveConfig{Class: ClassTransientExhausted, Reason: strings.Repeat("ab ", 40)}, "palette-redrive.transient-exhausted.reason-" + strings.Repeat("ab-", 19) + "ab"},
+	} {
+		if got := tc.cfg.GroupID(); got != tc.want {
+			t.Errorf("%+v: group %q, want %q", tc.cfg, got, tc.want)
+		}
 	}
 }

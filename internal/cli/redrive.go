@@ -18,13 +18,13 @@ func runRedrive(ctx context.Context, args []string, env Env) int {
 	brokers := fs.String("brokers", "", "Kafka bootstrap brokers, comma-separated (default: $PALETTE_BROKERS)")
 	from := fs.String("from", "palette.jobs.dlq", "dead-letter topic")
 	to := fs.String("to", "palette.jobs", "jobs topic the letters are sent back to")
-	group := fs.String("group", "palette-redrive", "consumer group whose offsets on -from say which letters were redriven already")
+	group := fs.String("group", "", "consumer group whose offsets on -from say which letters were redriven already (default: palette-redrive; with -class or -reason that filter's own, palette-redrive.CLASS.reason-TEXT)")
 	class := fs.String("class", "", `only letters of this error class: "permanent" or "transient-exhausted" (default: any)`)
 	reason := fs.String("reason", "", "only letters whose error reason contains TEXT, ignoring case")
 	dryRun := fs.Bool("dry-run", false, "list the letters that would be sent; send and commit nothing")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: palettecli redrive -brokers ADDR [-from palette.jobs.dlq] [-to palette.jobs] [-class permanent|transient-exhausted] [-reason TEXT] [-dry-run]")
-		fmt.Fprintln(env.Stderr, "Sends the dead letters that match back to the jobs topic (same key and value, a redriven-from header, no error headers), each once: the group's committed offset moves past every letter read, matching or not. Stops at the end offsets seen at the start.")
+		fmt.Fprintln(env.Stderr, "Sends the dead letters that match back to the jobs topic (same key and value, a redriven-from header, no error headers), each once per group: the group's committed offset moves past every letter read, matching or not, and a filtered run has its own group. Stops at the end offsets seen at the start.")
 		fs.PrintDefaults()
 	}
 	if err := parseArgs(fs, args, env); err != nil {
@@ -62,16 +62,16 @@ func runRedrive(ctx context.Context, args []string, env Env) int {
 	}
 	switch {
 	case err != nil:
-		fmt.Fprintf(env.Stderr, "palettecli: redrove %d of %d dead letters read, then: %v\n", rep.Sent, rep.Read, err)
+		fmt.Fprintf(env.Stderr, "palettecli: redrove %d of %d dead letters read (group %s), then: %v\n", rep.Sent, rep.Read, rep.Group, err)
 		return ExitFailed
 	case rep.Partitions == 0:
-		fmt.Fprintf(env.Stderr, "palettecli: no dead letters on %s left for group %s\n", *from, *group)
+		fmt.Fprintf(env.Stderr, "palettecli: no dead letters on %s left for group %s\n", *from, rep.Group)
 	case *dryRun:
-		fmt.Fprintf(env.Stderr, "palettecli: would redrive %d of %d dead %s from %s to %s%s; sent and committed nothing\n",
-			rep.Sent, rep.Read, plural(rep.Read, "letter"), *from, *to, passed)
+		fmt.Fprintf(env.Stderr, "palettecli: would redrive %d of %d dead %s from %s to %s%s (group %s); sent and committed nothing\n",
+			rep.Sent, rep.Read, plural(rep.Read, "letter"), *from, *to, passed, rep.Group)
 	default:
-		fmt.Fprintf(env.Stderr, "palettecli: redrove %d of %d dead %s from %s to %s%s in %s\n",
-			rep.Sent, rep.Read, plural(rep.Read, "letter"), *from, *to, passed, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(env.Stderr, "palettecli: redrove %d of %d dead %s from %s to %s%s (group %s) in %s\n",
+			rep.Sent, rep.Read, plural(rep.Read, "letter"), *from, *to, passed, rep.Group, time.Since(start).Round(time.Millisecond))
 	}
 	return ExitOK
 }

@@ -26,35 +26,44 @@ func TestRedrive(t *testing.T) {
 		letter("B", queue.ClassTransientExhausted, "store: timeout"),
 		letter("C", queue.ClassPermanent, "store: object not found"),
 		letter("D", queue.ClassPermanent, "palette: Unsupported image format: gif"))
+	jobsSent := func() int64 { return testinfra.Sum(testinfra.EndOffsets(t, brokers, jobsTopic, parts)) }
 
 	code, stdout, stderr := run(t, "redrive", "-brokers", addr, "-dry-run", "-class", "permanent", "-reason", "UNSUPPORTED")
 	if code != ExitOK || strings.Count(stdout, "would send palette.jobs.dlq/") != 2 || !strings.Contains(stdout, `key="A" class=permanent attempts=5 reason="palette: unsupported image format"`) ||
-		!strings.Contains(stdout, `key="D"`) || !strings.Contains(stderr, "would redrive 2 of 4 dead letters from palette.jobs.dlq to palette.jobs, 2 passed over by -class/-reason; sent and committed nothing") {
+		!strings.Contains(stdout, `key="D"`) ||
+		!strings.Contains(stderr, "would redrive 2 of 4 dead letters from palette.jobs.dlq to palette.jobs, 2 passed over by -class/-reason (group palette-redrive.permanent.reason-unsupported); sent and committed nothing") {
 		t.Fatalf("-dry-run: exit %d\n%s%s", code, stdout, stderr)
 	}
-	if n := testinfra.Sum(testinfra.EndOffsets(t, brokers, jobsTopic, parts)); n != 0 {
+	if n := jobsSent(); n != 0 {
 		t.Fatalf("-dry-run sent %d jobs", n)
 	}
 
 	code, stdout, stderr = run(t, "redrive", "-brokers", addr, "-class", "transient-exhausted")
 	if code != ExitOK || strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, `sent palette.jobs.dlq/`) || !strings.Contains(stdout, `key="B"`) ||
-		!strings.Contains(stderr, "redrove 1 of 4 dead letters from palette.jobs.dlq to palette.jobs, 3 passed over") {
+		!strings.Contains(stderr, "redrove 1 of 4 dead letters from palette.jobs.dlq to palette.jobs, 3 passed over by -class/-reason (group palette-redrive.transient-exhausted)") {
 		t.Fatalf("redrive: exit %d\n%s%s", code, stdout, stderr)
 	}
-	jobs := topicJobs(t, addr)
-	if len(jobs) != 1 || jobs["B"].ProductID != "B" {
+	if jobs := topicJobs(t, addr); len(jobs) != 1 || jobs["B"].ProductID != "B" {
 		t.Errorf("jobs topic: %v", jobs)
 	}
-
-	// The group has passed every letter: nothing more, even without filters.
-	code, stdout, stderr = run(t, "redrive", "-brokers", addr)
-	if code != ExitOK || stdout != "" || !strings.Contains(stderr, "no dead letters on palette.jobs.dlq left for group palette-redrive") {
+	// Once per filter.
+	code, stdout, stderr = run(t, "redrive", "-brokers", addr, "-class", "transient-exhausted")
+	if code != ExitOK || stdout != "" || !strings.Contains(stderr, "no dead letters on palette.jobs.dlq left for group palette-redrive.transient-exhausted") {
 		t.Errorf("second run: exit %d\n%s%s", code, stdout, stderr)
 	}
-	// Another group still sees them all.
-	code, stdout, _ = run(t, "redrive", "-brokers", addr, "-group", "other", "-reason", "not found")
+	// Another filter still finds the letters the first passed over.
+	code, stdout, _ = run(t, "redrive", "-brokers", addr, "-reason", "not found")
 	if code != ExitOK || !strings.Contains(stdout, `key="C"`) || strings.Count(stdout, "\n") != 1 {
-		t.Errorf("-group other: exit %d\n%s", code, stdout)
+		t.Errorf("-reason: exit %d\n%s", code, stdout)
+	}
+	// And so does the unfiltered group, once.
+	code, stdout, _ = run(t, "redrive", "-brokers", addr)
+	if code != ExitOK || strings.Count(stdout, "\n") != 4 || jobsSent() != 6 {
+		t.Errorf("unfiltered: exit %d, %d jobs on the topic\n%s", code, jobsSent(), stdout)
+	}
+	code, stdout, stderr = run(t, "redrive", "-brokers", addr, "-group", "palette-redrive")
+	if code != ExitOK || stdout != "" || !strings.Contains(stderr, "left for group palette-redrive\n") {
+		t.Errorf("unfiltered again: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 

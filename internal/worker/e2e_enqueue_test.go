@@ -69,7 +69,7 @@ func TestEnqueueAndRedriveThroughWorker(t *testing.T) {
 	if code != cli.ExitOK || !strings.Contains(stdout, "would send "+place+` key="LATE" class=permanent`) {
 		t.Fatalf("redrive -dry-run: exit %d\n%s%s", code, stdout, stderr)
 	}
-	code, stdout, stderr = palettecli(t, "redrive", "-brokers", addr, "-class", "permanent")
+	code, stdout, stderr = palettecli(t, "redrive", "-brokers", addr)
 	if code != cli.ExitOK || !strings.Contains(stdout, "sent "+place) || !strings.Contains(stderr, "redrove 1 of 1 dead letter") {
 		t.Fatalf("redrive: exit %d\n%s%s", code, stdout, stderr)
 	}
