@@ -388,7 +388,9 @@ func Redrive(ctx context.Context, cfg RedriveConfig) (RedriveReport, error) {
 		for _, m := range uncommitted {
 			msgs = append(msgs, m)
 		}
-		if err := commitRetrying(ctx, reader, msgs); err != nil {
+		// Commit what was sent even when ctx was cancelled (Ctrl-C), or
+		// it would be redriven again.
+		if err := commitRetrying(context.WithoutCancel(ctx), reader, msgs); err != nil {
 			return fmt.Errorf("queue: redrive: commit: %w", err)
 		}
 		clear(uncommitted)

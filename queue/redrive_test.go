@@ -277,6 +277,25 @@ func TestRedriveStopsAtStartOffsets(t *testing.T) {
 	}
 }
 
+// A group that gets no letter for Idle stops with ErrRedriveIdle, having
+// sent and committed nothing.
+func TestRedriveIdle(t *testing.T) {
+	brokers := startCluster(t)
+	someLetters(t, brokers)
+	cfg := redriveConfig(brokers)
+	cfg.Idle = time.Millisecond // shorter than joining the group
+	rep, err := Redrive(context.Background(), cfg)
+	if !errors.Is(err, ErrRedriveIdle) || rep.Sent != 0 || rep.Partitions == 0 {
+		t.Fatalf("report %+v, err %v; want ErrRedriveIdle", rep, err)
+	}
+	if n := total(endOffsets(t, brokers, jobsTopic)); n != 0 {
+		t.Errorf("%d jobs sent", n)
+	}
+	if rep, _ := redrive(t, redriveConfig(brokers)); rep.Sent != 12 {
+		t.Errorf("the next run sent %d, want 12", rep.Sent)
+	}
+}
+
 // RedriveOne sends exactly the letter asked for, commits no offset, and
 // refuses a place where there is no letter.
 func TestRedriveOne(t *testing.T) {
