@@ -576,32 +576,12 @@ func Enqueue(ctx context.Context, brokers []string, topic string, jobs ...Job) e
 	if len(brokers) == 0 || topic == "" {
 		return errors.New("queue: enqueue needs brokers and a topic")
 	}
-	msgs := make([]kafka.Message, 0, len(jobs))
-	for i, j := range jobs {
-		if j.V == 0 {
-			j.V = JobVersion
-		}
-		if err := j.check(); err != nil {
-			return fmt.Errorf("queue: job %d: %w", i, err)
-		}
-		v, err := json.Marshal(j)
-		if err != nil {
-			return fmt.Errorf("queue: job %d: %w", i, err)
-		}
-		if len(v) > MaxJobBytes {
-			return fmt.Errorf("queue: job %d: %w: %d bytes", i, ErrBadJob, len(v))
-		}
-		msgs = append(msgs, kafka.Message{Key: []byte(j.ProductID), Value: v})
+	msgs, err := jobMessages(jobs)
+	if err != nil {
+		return err
 	}
-	w := &kafka.Writer{
-		Addr:         kafka.TCP(brokers...),
-		Topic:        topic,
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		BatchTimeout: batchTimeout,
-		WriteTimeout: writeTimeout,
-	}
-	err := w.WriteMessages(ctx, msgs...)
+	w := jobWriter(brokers, topic)
+	err = w.WriteMessages(ctx, msgs...)
 	if cerr := w.Close(); err == nil {
 		err = cerr
 	}

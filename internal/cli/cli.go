@@ -1,6 +1,7 @@
 // Package cli is palettecli: swatches for local photos, one by one or in
 // batches from a manifest, and the explain, eval, colormap and serve
-// subcommands.
+// subcommands; enqueue (backfills) and redrive (dead letters) put jobs on
+// the worker's Kafka topics.
 // Run is the whole program; main only wires the process to it.
 package cli
 
@@ -20,7 +21,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/palette-dev/palette"
@@ -39,17 +39,20 @@ const (
 
 // Env is what the program sees of its process.
 type Env struct {
+	// Stdin is read by "enqueue -"; nil reads as empty.
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// TTY says whether Stderr is a terminal (for the progress bar).
 	TTY bool
-	// Getenv reads the environment (serve's PALETTE_ADMIN_TOKEN); nil
+	// Getenv reads the environment (serve's PALETTE_ADMIN_TOKEN, enqueue's
+	// and redrive's PALETTE_BROKERS); nil
 	// means an empty environment.
 	Getenv func(string) string
 }
 
 // OSEnv is the Env of the running process.
 func OSEnv() Env {
-	return Env{Stdout: os.Stdout, Stderr: os.Stderr, TTY: term.IsTerminal(int(os.Stderr.Fd())), Getenv: os.Getenv}
+	return Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, TTY: term.IsTerminal(int(os.Stderr.Fd())), Getenv: os.Getenv}
 }
 
 const usage = `palettecli makes colour swatches from product photos.
@@ -61,6 +64,8 @@ Usage:
   palettecli eval [-json] LABELS.csv
   palettecli colormap check FILE
   palettecli serve [-http ADDR] [-colormap FILE] [-admin-token TOKEN]
+  palettecli enqueue -brokers ADDR [-topic palette.jobs] [-rate N] [-dry-run] FILE|-
+  palettecli redrive -brokers ADDR [-from palette.jobs.dlq] [-to palette.jobs] [-class C] [-reason TEXT] [-dry-run]
 
 -o is a file for one image and a directory for several (default: the current
 directory, as NAME.swatch.png). A manifest is a CSV with the header
@@ -87,6 +92,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 			return runColormap(args[1:], env)
 		case "serve":
 			return runServe(ctx, args[1:], env)
+		case "enqueue":
+			return runEnqueue(ctx, args[1:], env)
+		case "redrive":
+			return runRedrive(ctx, args[1:], env)
 		}
 	}
 	return runSwatches(ctx, args, env)
@@ -478,17 +487,7 @@ func process(ctx context.Context, jobs []job, opts *palette.Options, n int, json
 	}
 	// The bar starts before the first job: its rate is swatches over the
 	// time since then.
-	var bar *progressbar.ProgressBar
-	if env.TTY && len(jobs) > 1 {
-		bar = progressbar.NewOptions(len(jobs),
-			progressbar.OptionSetWriter(env.Stderr),
-			progressbar.OptionSetDescription("swatches"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("img"),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100_000_000))
-	}
+	bar := newBar(env, len(jobs), "swatches", "img")
 	work := make(chan int)
 	var wg sync.WaitGroup
 	for range min(n, len(jobs)) {
