@@ -22,9 +22,9 @@ type letterSpec struct {
 	id, class, reason string
 }
 
-// deadLetter is the message the consumer would dead-letter for s, with
+// testLetter is the message the consumer would dead-letter for s, with
 // an extra header of the original job ("trace").
-func deadLetter(s letterSpec) kafka.Message {
+func testLetter(s letterSpec) kafka.Message {
 	return kafka.Message{
 		Key:   []byte(s.id),
 		Value: fmt.Appendf(nil, `{"v":1,"product_id":%q,"image":"s3://in/%s.jpg","colors":["Grey"]}`, s.id, s.id),
@@ -54,7 +54,7 @@ func someLetters(t *testing.T, brokers []string) []letterSpec {
 			s.reason = "colormap: unknown colour name: \"Blorange\""
 		}
 		specs = append(specs, s)
-		msgs = append(msgs, deadLetter(s))
+		msgs = append(msgs, testLetter(s))
 	}
 	testinfra.Produce(t, brokers, dlqTopic, msgs...)
 	return specs
@@ -257,7 +257,7 @@ func TestRedriveStopsAtStartOffsets(t *testing.T) {
 	var mu sync.Mutex
 	var got []string
 	cfg.OnLetter = func(l Letter) {
-		once.Do(func() { testinfra.Produce(t, brokers, dlqTopic, deadLetter(late)) })
+		once.Do(func() { testinfra.Produce(t, brokers, dlqTopic, testLetter(late)) })
 		mu.Lock()
 		got = append(got, string(l.Key))
 		mu.Unlock()
@@ -341,7 +341,7 @@ func TestRedriveOne(t *testing.T) {
 	}
 
 	// Redriving the redriven job's own dead letter replaces the header.
-	again := deadLetter(letterSpec{id: "P05", class: ClassPermanent, reason: "again"})
+	again := testLetter(letterSpec{id: "P05", class: ClassPermanent, reason: "again"})
 	again.Headers = append(again.Headers, kafka.Header{Key: HeaderRedrivenFrom, Value: []byte("old/0/0")})
 	testinfra.Produce(t, brokers, dlqTopic, again)
 	l2, err := RedriveOne(ctx, brokers, dlqTopic, int(target.Partition), end, jobsTopic)
