@@ -222,6 +222,15 @@ func TestOversizedJob(t *testing.T) {
 	if unpublishable.Load() != 0 {
 		t.Errorf("OnUnpublishable called %d times", unpublishable.Load())
 	}
+	// A cut letter is never sent back as a job.
+	ctx := context.Background()
+	if _, err := RedriveOne(ctx, brokers, dlqTopic, int(d.Partition), d.Offset, jobsTopic); !errors.Is(err, ErrCut) {
+		t.Errorf("RedriveOne of the cut letter: %v, want ErrCut", err)
+	}
+	rep, err := Redrive(ctx, RedriveConfig{Brokers: brokers, From: dlqTopic, To: jobsTopic})
+	if err != nil || rep.Read != 1 || rep.Sent != 0 {
+		t.Errorf("Redrive: %+v, %v; want the cut letter read, not sent", rep, err)
+	}
 }
 
 // TestUnpublishableResult: a result the results topic refuses (over its

@@ -42,7 +42,14 @@ type Letter struct {
 	Attempts      int
 	// Time is when the letter was written.
 	Time time.Time
+	// Cut says the letter holds only a prefix of the job's value (it was
+	// refused for its size; see [HeaderValueBytes]): it is never redriven.
+	Cut bool
 }
+
+// ErrCut is wrapped by the error of [RedriveOne] for a letter holding only
+// a prefix of its job.
+var ErrCut = errors.New("queue: the dead letter holds only a prefix of its job (refused for its size)")
 
 // Place is the letter's "topic/partition/offset", the value of
 // [HeaderRedrivenFrom] when it is redriven.
@@ -61,6 +68,8 @@ func letterOf(m kafka.Message) Letter {
 			l.Reason = string(h.Value)
 		case HeaderAttempts:
 			l.Attempts, _ = strconv.Atoi(string(h.Value))
+		case HeaderValueBytes:
+			l.Cut = true
 		}
 	}
 	return l
@@ -136,6 +145,9 @@ func RedriveOne(ctx context.Context, brokers []string, from string, partition in
 		return Letter{}, fmt.Errorf("%w: %s/%d/%d (the next letter is at %d)", ErrNoLetter, from, partition, offset, m.Offset)
 	}
 	l := letterOf(m)
+	if l.Cut {
+		return Letter{}, fmt.Errorf("%w: %s", ErrCut, l.Place())
+	}
 	w := jobWriter(brokers, to)
 	err = w.WriteMessages(ctx, redriven(m, l))
 	if cerr := w.Close(); err == nil {
@@ -424,6 +436,10 @@ func Redrive(ctx context.Context, cfg RedriveConfig) (RedriveReport, error) {
 		l := letterOf(m)
 		uncommitted[m.Partition] = m
 		if !cfg.match(l) {
+			continue
+		}
+		if l.Cut {
+			log.Warn("queue: redrive: letter holds only a prefix of its job; not sent", "place", l.Place(), "product_id", string(l.Key))
 			continue
 		}
 		if !cfg.DryRun {
