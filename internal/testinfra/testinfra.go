@@ -6,6 +6,7 @@ package testinfra
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -179,8 +180,9 @@ func EndOffsets(tb testing.TB, brokers []string, topic string, n int) map[int]in
 }
 
 // Committed returns group's committed offset on partitions 0..n-1 of
-// topic (-1: none). A failing request is retried for up to 10 s, as the
-// first requests after a broker restart may go to a closed connection.
+// topic (-1: none, also for a group the broker does not know). A failing
+// request is retried for up to 10 s, as the first requests after a broker
+// restart may go to a closed connection.
 func Committed(tb testing.TB, brokers []string, group, topic string, n int) map[int]int64 {
 	tb.Helper()
 	var parts []int
@@ -193,6 +195,13 @@ func Committed(tb testing.TB, brokers []string, group, topic string, n int) map[
 		resp, err := cl.OffsetFetch(context.Background(), &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: parts}})
 		if err == nil && resp.Error != nil {
 			err = resp.Error
+		}
+		if errors.Is(err, kafka.GroupIdNotFound) { // kfake: a group that never committed
+			out := map[int]int64{}
+			for _, p := range parts {
+				out[p] = -1
+			}
+			return out
 		}
 		if err == nil {
 			out := map[int]int64{}
