@@ -199,3 +199,9 @@ func offsetAt(ctx context.Context, brokers []string, topic string, partition int
 	}
 	return 0, err
 }
+
+// Topics are c's jobs, results and dead-letter topics, defaults applied.
+func (c Config) Topics() (jobs, results, dlq string) {
+	c = c.withDefaults()
+	return c.Topic, c.ResultsTopic, c.DLQTopic
+}
