@@ -107,7 +107,7 @@ type Index struct {
 	cfg    IndexConfig
 	mu     sync.Mutex
 	items  map[string]*Item
-	sorted []*Item               // ascending by (At, key)
+	sorted []*Item              // ascending by (At, key)
 	gone   map[string]time.Time // keys whose latest record needs nobody, and when
 }
 
