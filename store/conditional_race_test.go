@@ -7,24 +7,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
 // TestS3ConditionalRace measures what the S3 server does with conditional
 // writes racing on one key: with If-None-Match "*" on a new key, and with
 // If-Match on the same ETag, at most one of N writers may win.
 func TestS3ConditionalRace(t *testing.T) {
-	endpoint, _ := versitygw(t)
-	awsEnv(t, "K", "S")
+	s := swatchesS3(t)
 	ctx := context.Background()
-	s, err := NewS3(ctx, S3Config{Endpoint: endpoint, Region: "us-east-1", PathStyle: true, MaxAttempts: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: new("swatches")}); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.Put(ctx, "swatches", "same", []byte("abc"), PutOptions{}); err != nil {
 		t.Fatal(err)
 	}

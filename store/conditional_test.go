@@ -73,7 +73,8 @@ func testConditional(t *testing.T, s Store, bucket string) {
 	}
 }
 
-func TestS3Conditional(t *testing.T) {
+// swatchesS3 is an S3 store on a new versitygw with the bucket "swatches".
+func swatchesS3(t *testing.T) *S3 {
 	endpoint, _ := versitygw(t)
 	awsEnv(t, "K", "S")
 	ctx := context.Background()
@@ -84,8 +85,10 @@ func TestS3Conditional(t *testing.T) {
 	if _, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: new("swatches")}); err != nil {
 		t.Fatal(err)
 	}
-	testConditional(t, s, "swatches")
+	return s
 }
+
+func TestS3Conditional(t *testing.T) { testConditional(t, swatchesS3(t), "swatches") }
 
 func TestDirConditional(t *testing.T) {
 	d, err := NewDir(t.TempDir())
