@@ -186,7 +186,7 @@ func (s *Server) postPreview(w http.ResponseWriter, r *http.Request) error {
 		writePNG(w, r, res.Swatch, "no-store")
 		return nil
 	}
-	writeJSON(w, http.StatusOK, resp)
+	WriteJSON(w, http.StatusOK, resp)
 	return nil
 }
 

@@ -152,11 +152,13 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="palette"`)
 	}
-	writeJSON(w, e.Status, e)
+	WriteJSON(w, e.Status, e)
 }
 
-// writeJSON writes v as the response.
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON writes v as a JSON response with status (and Cache-Control:
+// no-store unless set): the form of every API answer, errors included
+// (an *Error as v). Package review answers the same way.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil { // unreachable for the types written here
 		status, b = http.StatusInternalServerError, []byte(`{"code":"internal","error":"Something went wrong on the server."}`)

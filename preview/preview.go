@@ -209,14 +209,20 @@ var apiMethods = map[string]string{
 // ServeHTTP serves the routes listed in the package documentation, with
 // security headers on every response.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := w.Header()
+	SecurityHeaders(w.Header())
+	s.mux.ServeHTTP(w, r)
+}
+
+// SecurityHeaders sets the headers every answer of the pages and the API
+// carries: a Content-Security-Policy allowing this origin only, nosniff,
+// no framing, no referrer.
+func SecurityHeaders(h http.Header) {
 	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "+
 		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	s.mux.ServeHTTP(w, r)
 }
 
 // api adapts a handler that returns an error: the request gets the

@@ -149,6 +149,9 @@ type Result struct {
 	// output fixed by hand keeps that swatch and reports its colours).
 	// Empty means SourceAuto.
 	Source string `json:"source"`
+	// FixedBy is who fixed the swatch by hand, as they typed it, when
+	// Source is SourceManual.
+	FixedBy string `json:"fixed_by,omitempty"`
 }
 
 // Result sources.

@@ -49,6 +49,16 @@ func (r *Router) Put(ctx context.Context, ref string, data []byte, o PutOptions)
 	return s.Put(ctx, bucket, key, data, o)
 }
 
+// Stat returns the ETag, metadata and size of the s3:// or file:// object
+// ref names, or ErrNotFound.
+func (r *Router) Stat(ctx context.Context, ref string) (Info, error) {
+	s, bucket, key, err := r.resolve(ref)
+	if err != nil {
+		return Info{}, err
+	}
+	return s.Stat(ctx, bucket, key)
+}
+
 // resolve maps an s3:// or file:// reference to a store, bucket and key.
 func (r *Router) resolve(ref string) (Store, string, string, error) {
 	switch {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -109,7 +110,10 @@ func (s *S3) Get(ctx context.Context, bucket, key string, maxBytes int64) ([]byt
 }
 
 // Put implements Store: a single PutObject from memory, with the
-// Content-Type and Cache-Control of o when set.
+// Content-Type, Cache-Control, metadata and If-Match / If-None-Match of o
+// when set. A 412 answer is ErrPreconditionFailed; so is a 409
+// ConditionalRequestConflict (AWS's answer to two conditional writes
+// racing on one key).
 func (s *S3) Put(ctx context.Context, bucket, key string, data []byte, o PutOptions) error {
 	if bucket == "" || key == "" {
 		return fmt.Errorf("%w: empty bucket or key", ErrBadRef)
@@ -126,10 +130,38 @@ func (s *S3) Put(ctx context.Context, bucket, key string, data []byte, o PutOpti
 	if o.CacheControl != "" {
 		in.CacheControl = &o.CacheControl
 	}
+	if len(o.Metadata) > 0 {
+		in.Metadata = o.Metadata
+	}
+	if o.IfMatch != "" {
+		in.IfMatch = &o.IfMatch
+	}
+	if o.IfNoneMatch != "" {
+		in.IfNoneMatch = &o.IfNoneMatch
+	}
 	if _, err := s.client.PutObject(ctx, in); err != nil {
 		return s3Error("put", bucket, key, err)
 	}
 	return nil
+}
+
+// Stat implements Store with a HeadObject.
+func (s *S3) Stat(ctx context.Context, bucket, key string) (Info, error) {
+	if bucket == "" || key == "" {
+		return Info{}, fmt.Errorf("%w: empty bucket or key", ErrBadRef)
+	}
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		return Info{}, s3Error("stat", bucket, key, err)
+	}
+	info := Info{ETag: aws.ToString(out.ETag), Size: aws.ToInt64(out.ContentLength)}
+	for k, v := range out.Metadata {
+		if info.Metadata == nil {
+			info.Metadata = map[string]string{}
+		}
+		info.Metadata[strings.ToLower(k)] = v
+	}
+	return info, nil
 }
 
 func s3Error(op, bucket, key string, err error) error {
@@ -145,6 +177,9 @@ func s3Error(op, bucket, key string, err error) error {
 		errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchBucket",
 		errors.As(err, &sc) && sc.HTTPStatusCode() == http.StatusNotFound:
 		return fmt.Errorf("%w: s3://%s/%s", ErrNotFound, bucket, key)
+	case errors.As(err, &sc) && sc.HTTPStatusCode() == http.StatusPreconditionFailed,
+		errors.As(err, &apiErr) && (apiErr.ErrorCode() == "PreconditionFailed" || apiErr.ErrorCode() == "ConditionalRequestConflict"):
+		return fmt.Errorf("%w: s3://%s/%s", ErrPreconditionFailed, bucket, key)
 	}
 	return fmt.Errorf("store: %s s3://%s/%s: %w", op, bucket, key, err)
 }

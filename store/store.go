@@ -30,14 +30,42 @@ var (
 	ErrTooLarge  = errors.New("store: object exceeds size limit")
 	ErrForbidden = errors.New("store: forbidden host or address")
 	ErrBadRef    = errors.New("store: bad reference")
+	// ErrPreconditionFailed is a conditional Put (PutOptions.IfMatch or
+	// IfNoneMatch) refused because the object changed: someone else
+	// wrote it since its ETag was read (HTTP 412).
+	ErrPreconditionFailed = errors.New("store: precondition failed (the object changed)")
 )
 
-// PutOptions are the object metadata written with a Put. The zero value
-// stores no Content-Type or Cache-Control (S3 then defaults to
-// binary/octet-stream). Dir ignores them.
+// PutOptions are the object metadata written with a Put, and its
+// condition. The zero value stores no Content-Type, Cache-Control or user
+// metadata (S3 then defaults to binary/octet-stream) and writes
+// unconditionally. Dir ignores ContentType and CacheControl.
 type PutOptions struct {
 	ContentType  string // e.g. "image/png"
 	CacheControl string // e.g. "public, max-age=31536000, immutable"
+	// Metadata is user metadata stored with the object and returned by
+	// Stat (S3: x-amz-meta-* headers, at most 2 KiB in all; Dir: a sidecar
+	// file, see Dir). Keys are lower-case ASCII; values must be printable
+	// ASCII (escape anything else). A Put replaces the metadata: a Put
+	// without it leaves the object with none.
+	Metadata map[string]string
+	// IfMatch, when set, writes only if the object exists with this ETag
+	// (as Stat returned it); IfNoneMatch "*" writes only if no object
+	// exists. Otherwise the Put fails with ErrPreconditionFailed and
+	// writes nothing. Both empty: unconditional.
+	IfMatch, IfNoneMatch string
+}
+
+// Info is what Stat says about an object.
+type Info struct {
+	// ETag identifies the object's current version (S3: the server's
+	// ETag, with its quotes; Dir: a hash of the bytes and metadata). Pass
+	// it as PutOptions.IfMatch to write only over this version.
+	ETag string
+	// Metadata is the user metadata of the last Put, keys lower-case;
+	// nil when there is none.
+	Metadata map[string]string
+	Size     int64
 }
 
 // Store reads and writes whole objects. Implementations are safe for
@@ -46,8 +74,11 @@ type Store interface {
 	// Get returns the object's bytes, or ErrNotFound, or ErrTooLarge when it
 	// is longer than maxBytes (<= 0 means DefaultMaxBytes).
 	Get(ctx context.Context, bucket, key string, maxBytes int64) ([]byte, error)
-	// Put writes the object, replacing any object under the same key.
+	// Put writes the object, replacing any object under the same key (if
+	// o's condition holds: else ErrPreconditionFailed).
 	Put(ctx context.Context, bucket, key string, data []byte, o PutOptions) error
+	// Stat returns the object's ETag, metadata and size, or ErrNotFound.
+	Stat(ctx context.Context, bucket, key string) (Info, error)
 }
 
 var (
@@ -120,13 +151,13 @@ type statusCoder interface{ HTTPStatusCode() int }
 // caller's), refused or reset connections, DNS and other dial/read errors,
 // HTTP 5xx, 408 and 429, and the S3 codes SlowDown, ServiceUnavailable,
 // InternalError, RequestTimeout and RequestTimeTooSkewed. It is false for
-// nil, for ErrNotFound, ErrTooLarge, ErrForbidden and ErrBadRef, for
+// nil, for ErrNotFound, ErrTooLarge, ErrPreconditionFailed, ErrForbidden and ErrBadRef, for
 // context.Canceled (the caller gave up), and for anything else (e.g. 403
 // Access Denied, a TLS certificate that does not verify): permanent.
 func IsTransient(err error) bool {
 	switch {
 	case err == nil,
-		errors.Is(err, ErrNotFound), errors.Is(err, ErrTooLarge),
+		errors.Is(err, ErrNotFound), errors.Is(err, ErrTooLarge), errors.Is(err, ErrPreconditionFailed),
 		errors.Is(err, ErrForbidden), errors.Is(err, ErrBadRef),
 		errors.Is(err, context.Canceled):
 		return false

@@ -71,6 +71,8 @@ func run(ctx context.Context, args []string) error {
 		unknown     = fs.String("unknown-names", "flag", `a colour name no tier of the colour map knows: "flag" makes the swatch with the product's main colour for it (low_confidence, logged, counted); "fail" dead-letters the job`)
 		shutdown    = fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for in-flight jobs")
 		session     = fs.Duration("session-timeout", 10*time.Second, "consumer-group session: how long a worker that died keeps its partitions (at least the broker's minimum, 6s by default)")
+		revWindow   = fs.Duration("review-window", worker.DefaultReviewWindow, "how far back the review list (GET /v1/review) reads the results and dead-letter topics at start")
+		revMax      = fs.Int("review-max", worker.DefaultReviewMax, "most items the review list keeps (the oldest are dropped)")
 		dev         = fs.Bool("dev", false, "run with an in-process broker and out/ as storage, on the sample jobs of testdata/images")
 
 		catalogURL   = fs.String("catalog-url", "", "catalog API giving the colours of jobs that carry none: a URL with {product_id}, e.g. http://catalog.internal/products/{product_id}/colors; empty: such jobs are dead-lettered")
@@ -127,6 +129,8 @@ func run(ctx context.Context, args []string) error {
 		UnknownNames: unknownNames,
 		HTTPAddr:     *httpAddr,
 		AdminToken:   strings.TrimSpace(*adminToken),
+		ReviewWindow: *revWindow,
+		ReviewMax:    *revMax,
 		Logger:       log,
 	}
 	if *catalogURL != "" {

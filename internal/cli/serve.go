@@ -14,7 +14,9 @@ import (
 
 	"github.com/palette-dev/palette/colormap"
 	"github.com/palette-dev/palette/preview"
+	"github.com/palette-dev/palette/queue"
 	"github.com/palette-dev/palette/render"
+	"github.com/palette-dev/palette/review"
 	"github.com/palette-dev/palette/store"
 )
 
@@ -27,8 +29,11 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	token := fs.String("admin-token", "", "token the editor needs to save the colour map (default: $PALETTE_ADMIN_TOKEN; none: the editor is read-only)")
 	allow := fs.String("allow-hosts", "", "hosts https:// image addresses may come from, comma-separated (*.example.com allowed); none: uploads only")
 	size := fs.Int("size", render.DefaultSize, fmt.Sprintf("default swatch side in pixels (%d to %d)", render.MinSize, render.MaxSize))
+	brokers := fs.String("brokers", "", "Kafka brokers (host:port, comma-separated): serve the review list (/v1/review) from the palette.results and palette.jobs.dlq topics, and send dead letters again with the admin token; none: no review list")
+	revWindow := fs.Duration("review-window", 7*24*time.Hour, "how far back the review list reads the topics")
+	revMax := fs.Int("review-max", review.DefaultMax, "most items the review list keeps")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: palettecli serve [-http ADDR] [-colormap FILE] [-admin-token TOKEN] [-allow-hosts HOSTS]")
+		fmt.Fprintln(env.Stderr, "Usage: palettecli serve [-http ADDR] [-colormap FILE] [-admin-token TOKEN] [-allow-hosts HOSTS] [-brokers ADDR]")
 		fmt.Fprintln(env.Stderr, "Serves the swatch preview page (/) and the colour-map editor (/colormap) in a browser. Saving needs -colormap and an admin token.")
 		fs.PrintDefaults()
 	}
@@ -75,13 +80,26 @@ func runServe(ctx context.Context, args []string, env Env) int {
 		}
 		return ExitUsage
 	}
+	var handler http.Handler = srv
+	if bs := splitList(*brokers); len(bs) > 0 {
+		h, err := followReview(ctx, bs, *token, *revWindow, *revMax, log)
+		if err != nil {
+			return usageError(env, "%v", err)
+		}
+		mux := http.NewServeMux()
+		for _, p := range review.Paths {
+			mux.Handle(p, h)
+		}
+		mux.Handle("/", srv)
+		handler = mux
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "palettecli: %v\n", err)
 		return ExitFailed
 	}
 	hs := &http.Server{
-		Handler:           srv,
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -110,6 +128,26 @@ func runServe(ctx context.Context, args []string, env Env) int {
 		hs.Close()
 	}
 	return ExitOK
+}
+
+// followReview serves the review list of the default topics on brokers,
+// followed until ctx is done: read-only (no store to write fixes to), but
+// dead letters can be sent again with the admin token.
+func followReview(ctx context.Context, brokers []string, token string, window time.Duration, max int, log *slog.Logger) (*review.Handler, error) {
+	if window <= 0 || max <= 0 {
+		return nil, fmt.Errorf("-review-window %v and -review-max %d must be positive", window, max)
+	}
+	jobs, results, dlq := queue.Config{}.Topics()
+	idx := review.NewIndex(review.IndexConfig{ResultsTopic: results, DLQTopic: dlq, Max: max, Window: window})
+	h, err := review.NewHandler(review.Config{Index: idx, AdminToken: token, Logger: log,
+		Redrive: func(ctx context.Context, partition int, offset int64) (queue.Letter, error) {
+			return queue.RedriveOne(ctx, brokers, dlq, partition, offset, jobs)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	go queue.Follow(ctx, queue.FollowConfig{Brokers: brokers, Topics: []string{results, dlq}, Since: time.Now().Add(-window), Logger: log}, idx.Apply)
+	return h, nil
 }
 
 // browseAddr is a listening address as one would type it in a browser.

@@ -88,8 +88,15 @@ type Config struct {
 	// and API (package preview); empty means none.
 	HTTPAddr string
 	// AdminToken is the bearer token the colour-map editor needs to save
-	// to the Colormap file; empty means the editor is read-only.
+	// to the Colormap file, and the review API to fix swatches; empty
+	// means both are read-only.
 	AdminToken string
+	// ReviewWindow is how far back the review list (GET /v1/review) reads
+	// the results and dead-letter topics when the worker starts; default
+	// DefaultReviewWindow. ReviewMax is the most items it keeps, the
+	// oldest dropped first; default DefaultReviewMax.
+	ReviewWindow time.Duration
+	ReviewMax    int
 	// Catalog, when its URL is set, supplies the colours of jobs that
 	// carry none, from the catalog service through a cache (see package
 	// catalog). The worker sets its Registerer to the worker's registry,
@@ -136,6 +143,7 @@ type Worker struct {
 	freePending atomic.Bool
 	deps        *dependencies
 	preview     *preview.Server
+	rv          *reviewer
 	ready       atomic.Bool
 	// cmapBad says why the colour-map file was last refused on reload
 	// (the previous map still in use), or nil.
@@ -286,6 +294,9 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 		return nil, err
 	}
 	w.preview = pv
+	if w.rv, err = newReviewer(w); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -305,6 +316,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 5 * time.Second}
 		go srv.Serve(ln)
 		defer srv.Close()
+		defer w.rv.start(ctx)()
 		w.log.Info("serving health, metrics and the preview pages", "addr", ln.Addr().String(), "preview", "http://"+ln.Addr().String()+"/")
 	}
 	if w.cfg.Colormap != "" {
@@ -333,6 +345,7 @@ func (w *Worker) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", w.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(w.reg, promhttp.HandlerOpts{}))
+	w.rv.mount(mux)
 	mux.Handle("/", w.preview)
 	return mux
 }
@@ -423,12 +436,15 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 	}
 
 	t = time.Now()
-	err = w.router.Put(ctx, out, res.Swatch, store.PutOptions{ContentType: "image/png", CacheControl: w.cfg.CacheControl})
+	kept, err := w.writeSwatch(ctx, job, out, res.Swatch)
 	w.m.stage.WithLabelValues("store").Observe(time.Since(t).Seconds())
 	if err != nil {
-		return queue.Result{}, w.storeError(ctx, out, fmt.Errorf("writing %s: %w", out, err))
+		return queue.Result{}, err
 	}
 	w.storeOK(out)
+	if kept != nil {
+		return *kept, nil // a person fixed this swatch: it stays
+	}
 
 	r := queue.Result{ProductID: job.ProductID, Image: job.Image, Output: out, Bytes: len(res.Swatch)}
 	for _, p := range res.Picks {
