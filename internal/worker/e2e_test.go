@@ -15,6 +15,8 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -354,14 +356,22 @@ func TestE2ECrash(t *testing.T) {
 // budget (3 attempts within a second) while a backlog flows: the worker
 // sees object storage down, stops taking jobs, answers 503 on /readyz
 // naming s3, probes until the server is back, and then every job gets its
-// swatch and result; none is dead-lettered.
+// swatch and result; none is dead-lettered. The outage lasts 10 s over 300
+// jobs, or PALETTE_OUTAGE (a duration) over PALETTE_OUTAGE_JOBS jobs.
 func TestE2ES3Outage(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
+	outage, jobs := 10*time.Second, 300
+	if d, err := time.ParseDuration(os.Getenv("PALETTE_OUTAGE")); err == nil {
+		outage = d
+	}
+	if n, err := strconv.Atoi(os.Getenv("PALETTE_OUTAGE_JOBS")); err == nil {
+		jobs = n
+	}
 	g := startVersitygw(t)
 	sc := s3Client(g.Endpoint())
 	brokers := startKafka(t)
-	wl := newWorkload(t, sc, 300, 0)
+	wl := newWorkload(t, sc, jobs, 0)
 	wl.enqueue(t, brokers)
 
 	cfg := s3WorkerConfig(brokers, g.Endpoint(), "outage")
@@ -382,9 +392,9 @@ func TestE2ES3Outage(t *testing.T) {
 		t.Errorf("/readyz with S3 down: %d %s", code, ready)
 	}
 	inFlight := metricValue(t, w, "palette_jobs_in_flight")
-	time.Sleep(10 * time.Second) // the outage lasts 10 s (not a correctness wait)
+	time.Sleep(outage) // (not a correctness wait)
 	if n := metricValue(t, w, "palette_jobs_in_flight"); n > inFlight {
-		t.Errorf("%v jobs in flight after 10 s of outage, %v when it began: jobs were still taken", n, inFlight)
+		t.Errorf("%v jobs in flight after %v of outage, %v when it began: jobs were still taken", n, outage, inFlight)
 	}
 	during := sumOffsets(topicEnds(t, brokers, e2eResults))
 	g.Start()
@@ -393,7 +403,7 @@ func TestE2ES3Outage(t *testing.T) {
 		t.Fatal("every job finished while S3 was down")
 	}
 
-	poll(t, "every job finished and committed", 60*time.Second, func() bool {
+	poll(t, "every job finished and committed", 60*time.Second+time.Duration(jobs)*100*time.Millisecond, func() bool {
 		return wl.enoughRecords(t, brokers) && allCommittedAt(t, brokers, "outage")
 	})
 	if code, ready := readyz(t, w); code != http.StatusOK || !strings.Contains(ready, `"name":"s3","ok":true`) {
@@ -412,13 +422,13 @@ func TestE2ES3Outage(t *testing.T) {
 	if keys := listKeys(t, sc, swatchBucket); len(keys) != len(wl.good) {
 		t.Errorf("%d swatches, want %d", len(keys), len(wl.good))
 	}
-	if paused < 10 {
-		t.Errorf("palette_paused_seconds_total = %v, want the outage's 10 s or more", paused)
+	if paused < outage.Seconds() {
+		t.Errorf("palette_paused_seconds_total = %v, want the outage's %v or more", paused, outage)
 	}
 	if ok := metricValue(t, w, `palette_jobs_total{outcome="ok"}`); ok != float64(len(wl.good)) {
 		t.Errorf(`palette_jobs_total{outcome="ok"} = %v, want %d`, ok, len(wl.good))
 	}
-	t.Logf("%d jobs, paused %.1f s, in %v", len(wl.good), paused, time.Since(start).Round(time.Millisecond))
+	t.Logf("%d jobs, %d results, paused %.1f s, in %v", len(wl.good), len(readTopic(t, brokers, e2eResults)), paused, time.Since(start).Round(time.Millisecond))
 }
 
 // readyz asks w's /readyz.

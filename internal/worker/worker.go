@@ -127,18 +127,18 @@ const (
 
 // Worker runs jobs. Create it with New; it is used by one Run.
 type Worker struct {
-	cfg     Config
-	log     *slog.Logger
-	router  *store.Router
-	cmap    atomic.Pointer[colormap.Map]
-	cmapMod time.Time
-	reg     *prometheus.Registry
-	m       metrics
-	catalog *catalog.Client // nil: no catalog configured
-	slots   chan struct{}   // one per job holding an image
-	mem     *semaphore.Weighted
-	memUsed atomic.Int64
-	freed   atomic.Int64 // unix nanoseconds of the last debug.FreeOSMemory
+	cfg      Config
+	log      *slog.Logger
+	router   *store.Router
+	cmap     atomic.Pointer[colormap.Map]
+	cmapFile os.FileInfo // the colour-map file last loaded (through symlinks)
+	reg      *prometheus.Registry
+	m        metrics
+	catalog  *catalog.Client // nil: no catalog configured
+	slots    chan struct{}   // one per job holding an image
+	mem      *semaphore.Weighted
+	memUsed  atomic.Int64
+	freed    atomic.Int64 // unix nanoseconds of the last debug.FreeOSMemory
 	// freePending is set while a put-off FreeOSMemory is scheduled.
 	freePending atomic.Bool
 	deps        *dependencies
@@ -216,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 			return nil, err
 		}
 		if fi, err := os.Stat(cfg.Colormap); err == nil {
-			w.cmapMod = fi.ModTime()
+			w.cmapFile = fi
 		}
 	}
 	w.cmap.Store(m)
@@ -483,8 +483,11 @@ func (w *Worker) storeOK(ref string) {
 	}
 }
 
-// watchColormap reloads the colour-map file when its modification time
-// changes; an invalid file is logged and the previous map stays in use.
+// watchColormap reloads the colour-map file when it changes: another
+// modification time or size, or another file behind the name (Kubernetes
+// updates a mounted ConfigMap by pointing a "..data" symlink at a new
+// directory, whose file may carry the old one's time). An invalid or
+// unusable file is logged and the previous map stays in use.
 func (w *Worker) watchColormap(ctx context.Context) {
 	t := time.NewTicker(w.cfg.ReloadEvery)
 	defer t.Stop()
@@ -495,10 +498,10 @@ func (w *Worker) watchColormap(ctx context.Context) {
 		case <-t.C:
 		}
 		fi, err := os.Stat(w.cfg.Colormap)
-		if err != nil || fi.ModTime().Equal(w.cmapMod) {
+		if err != nil || sameFile(w.cmapFile, fi) {
 			continue
 		}
-		w.cmapMod = fi.ModTime()
+		w.cmapFile = fi
 		m, err := colormap.Load(w.cfg.Colormap)
 		if err != nil {
 			w.m.reloads.WithLabelValues("rejected").Inc()
@@ -523,6 +526,11 @@ func (w *Worker) watchColormap(ctx context.Context) {
 		w.m.reloads.WithLabelValues("ok").Inc()
 		w.log.Info("colour map reloaded", "file", w.cfg.Colormap, "entries", m.Len())
 	}
+}
+
+// sameFile reports whether b is a as last seen: the same file, time and size.
+func sameFile(a, b os.FileInfo) bool {
+	return a != nil && os.SameFile(a, b) && a.ModTime().Equal(b.ModTime()) && a.Size() == b.Size()
 }
 
 // usable says why a colour map read from file must not replace old (nil
