@@ -102,7 +102,12 @@ func (s *S3) Get(ctx context.Context, bucket, key string, maxBytes int64) ([]byt
 	if out.ContentLength != nil && *out.ContentLength > maxBytes {
 		return nil, fmt.Errorf("%w: s3://%s/%s is %d bytes, limit %d", ErrTooLarge, bucket, key, *out.ContentLength, maxBytes)
 	}
-	data, err := readLimited(out.Body, maxBytes)
+	var data []byte
+	if out.ContentLength != nil && *out.ContentLength >= 0 {
+		data, err = readExactly(out.Body, *out.ContentLength)
+	} else {
+		data, err = readLimited(out.Body, maxBytes)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("store: get s3://%s/%s: %w", bucket, key, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -138,6 +139,20 @@ func readLimited(r io.Reader, maxBytes int64) ([]byte, error) {
 	}
 	if int64(len(data)) > maxBytes {
 		return nil, ErrTooLarge
+	}
+	return data, nil
+}
+
+// readExactly reads a body of n bytes, as its length header says, into one
+// buffer of that size (io.ReadAll would grow one, holding up to twice a
+// large photo); a body of another length is an error.
+func readExactly(r io.Reader, n int64) ([]byte, error) {
+	data := make([]byte, n)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, err
+	}
+	if k, _ := r.Read(make([]byte, 1)); k > 0 {
+		return nil, fmt.Errorf("store: body longer than its %d-byte length", n)
 	}
 	return data, nil
 }

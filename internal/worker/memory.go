@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -12,6 +13,12 @@ import (
 
 // minMemory is the smallest -memory budget: a 2000×2500 PNG decoded.
 const minMemory = 32 << 20
+
+// collectFrom is the smallest reservation collected before it goes back
+// to the budget (a 2000×2500 PNG needs 25 MiB; a catalog JPEG about 1):
+// a collection takes a few milliseconds against the second or so such a
+// photo takes to decode.
+const collectFrom = 16 << 20
 
 // freeEvery is the shortest time between two returns of freed memory to
 // the operating system.
@@ -52,6 +59,12 @@ func (w *Worker) reserve(ctx context.Context, data []byte, opts *palette.Options
 	w.m.stage.WithLabelValues("memory").Observe(time.Since(t).Seconds())
 	w.m.memReserved.Set(float64(w.memUsed.Add(need)))
 	return func() {
+		if need >= collectFrom {
+			// The photo's buffers are garbage now, but only a collection
+			// frees them: without one the next large photo would be
+			// allocated beside them, and the heap would hold both.
+			runtime.GC()
+		}
 		w.mem.Release(need)
 		left := w.memUsed.Add(-need)
 		w.m.memReserved.Set(float64(left))
