@@ -229,7 +229,11 @@ func TestBrowserReview(t *testing.T) {
 	}
 	// Name 1 takes a candidate, from the keyboard: its Select button,
 	// then the candidate.
-	cand := preview.Eval[string](b, `document.querySelector('#d-cands .cand[data-region=product]').dataset.hex`)
+	// (A product colour other than the one it has.)
+	cand := preview.Eval[string](b, `Array.from(document.querySelectorAll('#d-cands .cand[data-region=product]')).map(c => c.dataset.hex).find(h => h !== '#b3262d') || ''`)
+	if cand == "" {
+		t.Fatal("the photo's colours offer nothing but the red")
+	}
 	b.Do("candidate for Green", chromedp.Focus(chromedp.CSS(`.fix-row[data-index="0"] .select`)), chromedp.KeyEvent(" "),
 		chromedp.Focus(chromedp.CSS(fmt.Sprintf(`#d-cands .cand[data-hex=%q]`, cand))), chromedp.KeyEvent(kb.Enter))
 	// Name 2 takes the eyedropper on the checkered patch.
@@ -243,8 +247,8 @@ func TestBrowserReview(t *testing.T) {
 	want := []review.FixColor{{Name: "Green", Hex: cand}, {Name: "Yellow", Hex: "#6937cd"}, {Name: "Forest Green", Hex: "#2e7d32"}}
 	wantHex := []string{cand, "#6937cd", "#2e7d32"}
 	b.Do("the live preview", preview.WaitJS(fmt.Sprintf(`document.querySelector('#d-sw4').dataset.colors === %q && document.querySelector('#d-sw4').complete`, strings.Join(wantHex, " "))))
-	if got := preview.Eval[string](b, `document.querySelector('.fix-row[data-index="1"] .fhex').value`); got != "#6937cd" {
-		t.Errorf("the eyedropper gave %s, want the 7×7 mean #6937cd", got)
+	if got := preview.Eval[[]string](b, `Array.from(document.querySelectorAll('#d-names .fhex')).map(i => i.value)`); fmt.Sprint(got) != fmt.Sprint([]string{cand, "#6937cd", "#2E7D32"}) {
+		t.Errorf("the shades are %q: want the candidate %s, the eyedropper's 7×7 mean #6937cd (one pixel is #6432c8 or #6e3cd2), and the typed #2E7D32", got, cand)
 	}
 	shown := preview.Eval[[]string](b, `(() => { const i = document.querySelector('#d-sw4'), c = document.createElement('canvas');
 		c.width = i.naturalWidth; c.height = i.naturalHeight; const x = c.getContext('2d'); x.drawImage(i, 0, 0);

@@ -88,7 +88,7 @@
       ? it.colors.map((c) => el("span", { class: "iname" + (c.low_confidence ? " flag" : "") },
         el("span", { class: "chip", bg: c.hex, "aria-hidden": "true" }), c.name, " ",
         el("span", { class: "hex", text: c.hex }),
-        c.via === "unknown" ? el("span", { class: "de", text: " · unknown name" }) : el("span", { class: "de", text: " · ΔE " + (c.delta_e || 0).toFixed(1) })))
+        it.reason === "manual" ? null : c.via === "unknown" ? el("span", { class: "de", text: " · unknown name" }) : el("span", { class: "de", text: " · ΔE " + (c.delta_e || 0).toFixed(1) })))
       : (it.names || []).map((n) => el("span", { class: "iname" }, n));
     const b = el("button", { type: "button", class: "item", "data-id": it.id, "data-reason": it.reason },
       el("span", { class: "thumbs", "aria-hidden": "true" },
@@ -164,7 +164,7 @@
     $("#d-sw-status").textContent = "";
     for (const id of ["#d-sw1", "#d-sw4"]) $(id).removeAttribute("src");
     $("#d-sw-now").parentElement.parentElement.hidden = !it.output;
-    if (it.output) $("#d-sw-now").src = "v1/review/" + it.id + "/swatch?v=" + (++shown);
+    if (it.output) showNow(it);
 
     showPhoto(it);
     analyse(it, names.map((c) => c.name));
@@ -472,10 +472,19 @@
   }
 
   function refreshSwatches() {
-    shown++;
-    const it = open.item;
-    $("#d-sw-now").src = "v1/review/" + it.id + "/swatch?v=" + shown;
+    showNow(open.item);
     load(false);
+  }
+
+  // showNow shows the swatch in the store now (asked again each time: a
+  // fix changes it), or says there is none.
+  const now = $("#d-sw-now");
+  const nowNone = el("span", { class: "sw-none", text: "none yet" });
+  now.addEventListener("error", () => { now.hidden = true; now.after(nowNone); });
+  function showNow(it) {
+    nowNone.remove();
+    now.hidden = false;
+    now.src = "v1/review/" + it.id + "/swatch?v=" + (++shown);
   }
 
   function flash(msg, kind) {
