@@ -269,6 +269,7 @@ func TestBrowserReview(t *testing.T) {
 	b.Do("publish", chromedp.SendKeys(chromedp.CSS("#token"), token), chromedp.Click(chromedp.CSS("#publish")),
 		preview.WaitJS(`document.querySelector('#d-msg').classList.contains('ok') && document.querySelector('#d-msg').textContent.startsWith('Published')`),
 		preview.WaitJS(`!document.querySelector('#d-pinned').hidden`))
+	b.Screen("review-1366x768-published")
 	data, err := rg.router.Get(context.Background(), out, 0)
 	if err != nil {
 		t.Fatal(err)
