@@ -71,10 +71,11 @@ func serveAsset(w http.ResponseWriter, r *http.Request) {
 
 // pageData is what the page templates see.
 type pageData struct {
-	Page           string // "preview" or "colormap": the page's script is assets/PAGE.js
+	Page           string // "preview", "colormap" or "review": the page's script is assets/PAGE.js
 	Title          string
 	References     bool
 	Editable       bool
+	Admin          bool // an admin token is set: fixes, unpins and redrives can be made
 	ReadOnlyReason string
 	File           string
 	Size           int
@@ -85,7 +86,7 @@ func (s *Server) pageData(page, title string) pageData {
 	ok, why := s.editable()
 	return pageData{
 		Page: page, Title: title,
-		References: s.cfg.Fetch != nil, Editable: ok, ReadOnlyReason: why,
+		References: s.cfg.Fetch != nil, Editable: ok, ReadOnlyReason: why, Admin: s.cfg.AdminToken != "",
 		File: s.fileLabel(), Size: s.size, MaxMB: s.limits.MaxBytes >> 20,
 	}
 }
@@ -96,6 +97,13 @@ func (s *Server) pageIndex(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) pageColormap(w http.ResponseWriter, r *http.Request) {
 	s.page(w, "colormap.html", s.pageData("colormap", "Colour names"))
+}
+
+// pageReview is the review page; its API (/v1/review, /v1/fix) is package
+// review's, mounted beside the Server by the worker and palettecli serve
+// -brokers. Without it the page says the list needs the brokers.
+func (s *Server) pageReview(w http.ResponseWriter, r *http.Request) {
+	s.page(w, "review.html", s.pageData("review", "Review swatches"))
 }
 
 func (s *Server) page(w http.ResponseWriter, name string, data pageData) {

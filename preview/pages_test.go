@@ -57,6 +57,18 @@ func TestPages(t *testing.T) {
 		t.Error("/colormap is not editable with a file and a token")
 	}
 
+	// The review page: its script, the nav link on every page, and the
+	// token box only where fixes can be made.
+	rv := page(ro, "/review")
+	for _, want := range []string{`assets/review.js`, `id="items"`, `id="d-photo"`, `id="publish"`, `aria-current="page">Review`, `Fixing is turned off`} {
+		if !strings.Contains(rv, want) {
+			t.Errorf("/review lacks %s", want)
+		}
+	}
+	if strings.Contains(rv, `id="token"`) || !strings.Contains(page(rw, "/review"), `id="token"`) || !strings.Contains(idx, `href="review"`) {
+		t.Error("/review: the token box shows without an admin token, or not with one; or / has no link to it")
+	}
+
 	for name, a := range assets {
 		path := "/assets/" + name
 		rec := get(ro, path)
@@ -70,7 +82,7 @@ func TestPages(t *testing.T) {
 			t.Errorf("%s If-None-Match: %d", path, rec.Code)
 		}
 	}
-	for _, want := range []string{"app.css", "common.js", "preview.js", "colormap.js", "icon.svg"} {
+	for _, want := range []string{"app.css", "common.js", "preview.js", "colormap.js", "review.js", "icon.svg"} {
 		if _, ok := assets[want]; !ok {
 			t.Errorf("asset %s missing", want)
 		}

@@ -1,11 +1,13 @@
-// Package preview serves the swatch preview and the colour-map editor that
-// catalog ops use in a browser: an HTTP API (/v1/...), two pages (/ and
-// /colormap) and their embedded assets (/assets/...).
+// Package preview serves the swatch preview, the colour-map editor and the
+// review page that catalog ops use in a browser: an HTTP API (/v1/...),
+// three pages (/, /colormap and /review) and their embedded assets
+// (/assets/...).
 //
 // Routes:
 //
 //	GET  /                      the ops page: a photo and colour names → swatch, picks, warnings
 //	GET  /colormap              the colour-map editor
+//	GET  /review                the review page: flagged swatches and dead letters, fixed by hand (its API is package review's)
 //	POST /v1/preview            multipart (image, colors, size, colormap) or JSON → result JSON, or the PNG with Accept: image/png
 //	GET  /v1/preview            ?image=REF&colors=Grey,Pink&size=40 → the swatch PNG (ETag, If-None-Match)
 //	GET  /v1/colormap           the map as JSON (entries and raw text), with an ETag
@@ -183,6 +185,7 @@ func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.pageIndex)
 	mux.HandleFunc("GET /colormap", s.pageColormap)
+	mux.HandleFunc("GET /review", s.pageReview)
 	mux.Handle("GET /assets/", http.StripPrefix("/assets/", http.HandlerFunc(serveAsset)))
 	mux.Handle("POST /v1/preview", s.api(s.bounded(s.postPreview)))
 	mux.Handle("GET /v1/preview", s.api(s.bounded(s.getPreview)))

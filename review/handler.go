@@ -1,6 +1,7 @@
 package review
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -49,6 +50,9 @@ type Config struct {
 	// Size is the swatch side in pixels, as the worker's; 0 means
 	// render.DefaultSize.
 	Size int
+	// MaxImageBytes bounds a photo read for the page (GET
+	// /v1/review/{id}/image); 0 means DefaultMaxImageBytes.
+	MaxImageBytes int64
 	// CacheControl is set on fixed swatches, as the worker's.
 	CacheControl string
 	// Timeout bounds each request; 0 means 30s.
@@ -61,7 +65,10 @@ type Config struct {
 // Handler serves the review API (see the README, "Review and fix"):
 //
 //	GET    /v1/review            the list: ?reason=R&q=TEXT&limit=N&cursor=C
+//	GET    /v1/review/{id}/image the photo of an item on the list
+//	GET    /v1/review/{id}/swatch the swatch of an item on the list (no-store)
 //	POST   /v1/fix               write a swatch of chosen colours, pinned (admin)
+//	POST   /v1/fix/preview       the PNG a fix of these colours would write
 //	GET    /v1/fix?output=REF    whether the swatch at REF is pinned, and its fix
 //	DELETE /v1/fix?output=REF    unpin: the next job regenerates it (admin)
 //	POST   /v1/review/redrive    send a dead letter again (admin)
@@ -69,13 +76,14 @@ type Config struct {
 // Answers are JSON; errors are preview.Error. It is safe for concurrent
 // use.
 type Handler struct {
-	cfg Config
-	log *slog.Logger
-	mux *http.ServeMux
+	cfg   Config
+	log   *slog.Logger
+	mux   *http.ServeMux
+	reads chan struct{} // photos and swatches being read (maxObjectReads)
 }
 
 // Paths are the paths a Handler serves, for mounting it.
-var Paths = []string{"/v1/review", "/v1/review/", "/v1/fix"}
+var Paths = []string{"/v1/review", "/v1/review/", "/v1/fix", "/v1/fix/"}
 
 // NewHandler returns the Handler of cfg.
 func NewHandler(cfg Config) (*Handler, error) {
@@ -88,17 +96,23 @@ func NewHandler(cfg Config) (*Handler, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
-	h := &Handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	if cfg.MaxImageBytes <= 0 {
+		cfg.MaxImageBytes = DefaultMaxImageBytes
+	}
+	h := &Handler{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), reads: make(chan struct{}, maxObjectReads)}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.mux.Handle("GET /v1/review", h.api(h.list))
+	h.mux.Handle("GET /v1/review/{id}/image", h.api(h.itemObject(false)))
+	h.mux.Handle("GET /v1/review/{id}/swatch", h.api(h.itemObject(true)))
 	h.mux.Handle("POST /v1/fix", h.api(h.admin(h.fix)))
+	h.mux.Handle("POST /v1/fix/preview", h.api(h.fixPreview))
 	h.mux.Handle("GET /v1/fix", h.api(h.pin))
 	h.mux.Handle("DELETE /v1/fix", h.api(h.admin(h.unpin)))
 	h.mux.Handle("POST /v1/review/redrive", h.api(h.admin(h.redrive)))
 	h.mux.Handle("/", h.api(func(w http.ResponseWriter, r *http.Request) error {
-		allow, ok := map[string]string{"/v1/review": "GET, HEAD", "/v1/fix": "GET, HEAD, POST, DELETE", "/v1/review/redrive": "POST"}[r.URL.Path]
+		allow, ok := map[string]string{"/v1/review": "GET, HEAD", "/v1/fix": "GET, HEAD, POST, DELETE", "/v1/review/redrive": "POST", "/v1/fix/preview": "POST"}[r.URL.Path]
 		if ok {
 			w.Header().Set("Allow", allow)
 			return &preview.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "This endpoint takes " + allow + " only."}
@@ -206,17 +220,8 @@ func (h *Handler) fix(w http.ResponseWriter, r *http.Request) error {
 		return errNoStore
 	}
 	var req FixRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFixBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return &preview.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "The request is too large."}
-		}
-		return badRequest("bad_request", "The body must be JSON like {\"product_id\",\"image\",\"output\",\"colors\":[{\"name\",\"hex\"}],\"fixed_by\"}: %v.", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return badRequest("bad_request", "The body must hold one JSON object.")
+	if err := decodeFix(w, r, &req, `{"product_id","image","output","colors":[{"name","hex"}],"fixed_by"}`); err != nil {
+		return err
 	}
 	switch {
 	case strings.TrimSpace(req.ProductID) == "" || len(req.ProductID) > queue.MaxProductIDBytes:
@@ -250,6 +255,58 @@ func (h *Handler) fix(w http.ResponseWriter, r *http.Request) error {
 			Message: "The swatch was written and pinned, but its result event could not be published. Save the fix again (it is safe to repeat)."}
 	}
 	preview.WriteJSON(w, http.StatusOK, FixResponse{ProductID: req.ProductID, Image: req.Image, Output: req.Output, Pinned: true, Fix: &f, Bytes: len(png)})
+	return nil
+}
+
+// decodeFix reads the body as exactly one JSON object into v (no
+// unknown fields, at most maxFixBody bytes); like says what it should
+// look like.
+func decodeFix(w http.ResponseWriter, r *http.Request, v any, like string) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFixBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &preview.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "The request is too large."}
+		}
+		return badRequest("bad_request", "The body must be JSON like %s: %v.", like, err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return badRequest("bad_request", "The body must hold one JSON object.")
+	}
+	return nil
+}
+
+// FixPreviewRequest is the body of POST /v1/fix/preview: the colours of a
+// fix not made yet, and optionally who makes it (checked as a fix's,
+// since it counts towards the metadata limit).
+type FixPreviewRequest struct {
+	Colors  []FixColor `json:"colors"`
+	FixedBy string     `json:"fixed_by,omitempty"`
+}
+
+// fixPreview serves POST /v1/fix/preview: the swatch PNG a fix of these
+// colours writes, from the same code (Fix.PNG at the Handler's size), so
+// that the page previews exactly what Publish writes. It writes nothing
+// and needs no token; 400 bad_fix as POST /v1/fix.
+func (h *Handler) fixPreview(w http.ResponseWriter, r *http.Request) error {
+	var req FixPreviewRequest
+	if err := decodeFix(w, r, &req, `{"colors":[{"name","hex"}]}`); err != nil {
+		return err
+	}
+	f := Fix{Colors: req.Colors, FixedBy: cmp.Or(req.FixedBy, "preview"), At: time.Now().UTC()}
+	if err := f.Check(); err != nil {
+		return badRequest("bad_fix", "%s.", strings.TrimPrefix(err.Error(), ErrFix.Error()+": "))
+	}
+	png, err := f.PNG(h.cfg.Size)
+	if err != nil {
+		return badRequest("bad_fix", "%v.", err)
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "image/png")
+	hd.Set("Content-Length", strconv.Itoa(len(png)))
+	hd.Set("Cache-Control", "no-store")
+	w.Write(png)
 	return nil
 }
 

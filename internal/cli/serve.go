@@ -20,8 +20,9 @@ import (
 	"github.com/palette-dev/palette/store"
 )
 
-// runServe runs the preview page and the colour-map editor (package
-// preview) until ctx is done.
+// runServe runs the preview page, the colour-map editor and the review
+// page (package preview; the review list, package review, with -brokers)
+// until ctx is done.
 func runServe(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("palettecli serve", env)
 	addr := fs.String("http", "127.0.0.1:8080", "address to listen on (host:port; :PORT listens on every interface)")
@@ -34,7 +35,7 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	revMax := fs.Int("review-max", review.DefaultMax, "most items the review list keeps")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: palettecli serve [-http ADDR] [-colormap FILE] [-admin-token TOKEN] [-allow-hosts HOSTS] [-brokers ADDR]")
-		fmt.Fprintln(env.Stderr, "Serves the swatch preview page (/) and the colour-map editor (/colormap) in a browser. Saving needs -colormap and an admin token.")
+		fmt.Fprintln(env.Stderr, "Serves the swatch preview page (/), the colour-map editor (/colormap) and the review page (/review: its list needs -brokers) in a browser. Saving needs -colormap and an admin token.")
 		fs.PrintDefaults()
 	}
 	if err := parseArgs(fs, args, env); err != nil {
