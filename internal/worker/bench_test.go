@@ -50,14 +50,19 @@ type benchPhoto struct {
 	data []byte
 }
 
-// benchPhotos reads the bench photos: ../../../shared/bench/images, or
+// benchDir is where the bench photos are: ../../../shared/bench/images, or
 // $PALETTE_BENCH_IMAGES.
+func benchDir() string {
+	if dir := os.Getenv("PALETTE_BENCH_IMAGES"); dir != "" {
+		return dir
+	}
+	return filepath.Join("..", "..", "..", "shared", "bench", "images")
+}
+
+// benchPhotos reads the bench photos in benchDir.
 func benchPhotos(tb testing.TB) []benchPhoto {
 	tb.Helper()
-	dir := os.Getenv("PALETTE_BENCH_IMAGES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "bench", "images")
-	}
+	dir := benchDir()
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jpg"))
 	if len(files) == 0 {
 		tb.Fatalf("no benchmark photos in %s (set PALETTE_BENCH_IMAGES)", dir)

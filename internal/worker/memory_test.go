@@ -26,11 +26,7 @@ import (
 // 2000×2500 bench photo: that JPEG, the same as a PNG, and a PNG at
 // 4000×5000 (each pixel doubled).
 var bigPhotos = sync.OnceValues(func() ([]benchPhoto, error) {
-	dir := os.Getenv("PALETTE_BENCH_IMAGES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "bench", "images")
-	}
-	src, err := os.ReadFile(filepath.Join(dir, "kleiber_2000x2500_q85.jpg"))
+	src, err := os.ReadFile(filepath.Join(benchDir(), "kleiber_2000x2500_q85.jpg"))
 	if err != nil {
 		return nil, err
 	}
