@@ -32,7 +32,7 @@ image: podman
 	chmod 1777 $(IMAGE_CONTEXT)/rootfs/tmp && \
 	cp deploy/Containerfile $(IMAGE_CONTEXT)/Containerfile && \
 	built=$$(date +%s) && \
-	podman build --quiet --timestamp $(IMAGE_EPOCH) \
+	podman build --quiet --no-cache --timestamp $(IMAGE_EPOCH) \
 		--build-arg VERSION=$(IMAGE_VERSION) --build-arg REVISION=$(IMAGE_REVISION) --build-arg SOURCE=$(IMAGE_SOURCE) \
 		-t $(IMAGE) -f $(IMAGE_CONTEXT)/Containerfile $(IMAGE_CONTEXT) && \
 	echo "$(IMAGE): $$(podman image inspect $(IMAGE) --format '{{.Size}}') bytes, version $(IMAGE_VERSION); go build $$((built-start)) s, podman build $$(($$(date +%s)-built)) s"

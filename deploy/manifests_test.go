@@ -487,8 +487,11 @@ func TestResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	grace := m.deployment.Spec.Template.Spec.TerminationGracePeriodSeconds
-	if grace == nil || time.Duration(*grace)*time.Second <= shutdown {
-		t.Errorf("terminationGracePeriodSeconds %v is not above PALETTE_SHUTDOWN_TIMEOUT %v", grace, shutdown)
+	if grace == nil {
+		t.Fatal("no terminationGracePeriodSeconds")
+	}
+	if time.Duration(*grace)*time.Second <= shutdown {
+		t.Errorf("terminationGracePeriodSeconds %d is not above PALETTE_SHUTDOWN_TIMEOUT %v", *grace, shutdown)
 	}
 }
 
