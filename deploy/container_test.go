@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/palette-dev/palette/internal/testinfra"
 	"github.com/palette-dev/palette/queue"
@@ -43,7 +46,7 @@ const (
 
 // requirePodman skips the test when podman is missing, and fails it when
 // CI is set (make test installs podman and runc).
-func requirePodman(t *testing.T) {
+func requirePodman(t testing.TB) {
 	t.Helper()
 	for _, c := range []string{"podman", "runc"} {
 		if _, err := exec.LookPath(c); err != nil {
@@ -59,7 +62,7 @@ func requirePodman(t *testing.T) {
 // testImage is the image under test: $PALETTE_IMAGE as it is, or else
 // localhost/palette:dev freshly built by make image (quick when the Go
 // build cache is warm), so that the test never runs a stale image.
-func testImage(t *testing.T) string {
+func testImage(t testing.TB) string {
 	t.Helper()
 	if img := os.Getenv("PALETTE_IMAGE"); img != "" {
 		return img
@@ -77,7 +80,7 @@ func testImage(t *testing.T) string {
 // podmanEnv is the environment of podman commands: CONTAINERS_CONF points
 // at a containers.conf with no default ulimits (this kernel refuses the
 // rlimits podman sets by default).
-func podmanEnv(t *testing.T) []string {
+func podmanEnv(t testing.TB) []string {
 	t.Helper()
 	conf := filepath.Join(t.TempDir(), "containers.conf")
 	if err := os.WriteFile(conf, []byte("[containers]\ndefault_ulimits = []\n"), 0o644); err != nil {
@@ -86,7 +89,7 @@ func podmanEnv(t *testing.T) []string {
 	return append(os.Environ(), "CONTAINERS_CONF="+conf)
 }
 
-func podman(t *testing.T, penv []string, args ...string) string {
+func podman(t testing.TB, penv []string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("podman", args...)
 	cmd.Env = penv
@@ -165,12 +168,7 @@ func TestContainer(t *testing.T) {
 	c := m.worker(t)
 
 	// A Kafka-protocol broker on 127.0.0.1 and an S3 server.
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, jobsTopic, resultsTopic, dlqTopic))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cluster.Close)
-	brokers := cluster.ListenAddrs()
+	brokers := startBroker(t)
 	s3srv := testinfra.Versitygw(t)
 	s3c := s3Client(s3srv.Endpoint())
 	photos := uploadPhotos(t, s3c)
@@ -180,9 +178,9 @@ func TestContainer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var jobs []queue.Job
-	for name, colors := range photos {
+	for _, name := range slices.Sorted(maps.Keys(photos)) {
 		jobs = append(jobs, queue.Job{ProductID: strings.TrimSuffix(name, filepath.Ext(name)),
-			Image: "s3://" + photoBucket + "/" + name, Colors: colors})
+			Image: "s3://" + photoBucket + "/" + name, Colors: photos[name]})
 	}
 	if err := queue.Enqueue(ctx, brokers, jobsTopic, jobs...); err != nil {
 		t.Fatal(err)
@@ -192,66 +190,11 @@ func TestContainer(t *testing.T) {
 		kafka.Message{Key: []byte("POISON2"), Value: []byte(`{"v":1,"product_id":"POISON2","image":"s3://catalog-images/missing.jpg","colors":["Red"]}`)})
 	const poison = 2
 
-	// The colour map, where the ConfigMap volume would put it.
-	colormapFile := env(t, c, "PALETTE_COLORMAP")
-	mapDir := t.TempDir()
-	if err := os.Chmod(mapDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	colors, err := os.ReadFile(filepath.Join(manifestDir, filepath.Base(colormapFile)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(mapDir, filepath.Base(colormapFile)), colors, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
-	port := freePort(t)
-	name := fmt.Sprintf("palette-test-%d", time.Now().UnixNano())
-	args := []string{"run", "--rm", "--name", name, "--network", "host",
-		"--read-only", "--cap-drop", "all", "--security-opt", "no-new-privileges",
-		"--user", fmt.Sprintf("%d:%d", imageUID, imageUID), "--tmpfs", "/tmp",
-		"-v", mapDir + ":" + filepath.Dir(colormapFile) + ":ro"}
-	overrides := map[string]string{
-		"PALETTE_BROKERS":     strings.Join(brokers, ","),
-		"PALETTE_S3_ENDPOINT": s3srv.Endpoint(),
-		"PALETTE_HTTP":        fmt.Sprintf("127.0.0.1:%d", port),
-		// The Secret's keys, and no other AWS credential source.
-		"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_EC2_METADATA_DISABLED": "true",
-	}
-	for _, e := range c.Env {
-		if _, ok := overrides[e.Name]; ok || e.ValueFrom != nil {
-			continue
-		}
-		args = append(args, "-e", e.Name+"="+e.Value)
-	}
-	for k, v := range overrides {
-		args = append(args, "-e", k+"="+v)
-	}
-	args = append(args, img)
-	run := exec.Command("podman", args...)
-	run.Env = penv
-	logs := &testinfra.Buffer{}
-	run.Stdout, run.Stderr = logs, logs
-	if err := run.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- run.Wait() }()
-	t.Cleanup(func() {
-		exec.Command("podman", "rm", "--force", "--time", "0", name).Run()
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			run.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("container output:\n%s", logs.String())
-		}
-	})
+	w := startWorker(t, img, penv, c, brokers, s3srv.Endpoint(), nil)
+	exited, logs, name := w.exited, w.logs, w.name
 
 	// The probe paths of the Deployment answer on the running worker.
-	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	base := w.base
 	for _, p := range []string{c.LivenessProbe.HTTPGet.Path, c.ReadinessProbe.HTTPGet.Path} {
 		waitFor(t, exited, "GET "+p+" → 200", 60*time.Second, func() bool {
 			code, _ := get(base + p)
@@ -339,17 +282,128 @@ func TestContainer(t *testing.T) {
 	}
 }
 
-// uploadPhotos creates the photo and swatch buckets and uploads the sample
-// photos of testdata/images; it returns each photo's catalog colours.
-func uploadPhotos(t *testing.T, c *s3.Client) map[string][]string {
-	t.Helper()
+// worker is palette-worker running in a container.
+type worker struct {
+	name   string
+	base   string // http://127.0.0.1:PORT
+	logs   *testinfra.Buffer
+	exited chan error // podman run's exit
+}
+
+// startWorker runs palette-worker in img as the Deployment's container c
+// runs it: its literal PALETTE_ (and other) variables, the colour map
+// mounted where PALETTE_COLORMAP reads it, a read-only root with a /tmp
+// volume, no capabilities, no privilege escalation, user 65532; on the
+// host network against brokers and the S3 server at endpoint. set
+// overrides variables; podman run gets extra before the image. The
+// container is removed when the test ends.
+func startWorker(tb testing.TB, img string, penv []string, c corev1.Container, brokers []string, endpoint string, set map[string]string, extra ...string) *worker {
+	tb.Helper()
+	colormapFile := env(tb, c, "PALETTE_COLORMAP")
+	mapDir := tb.TempDir()
+	if err := os.Chmod(mapDir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	colors, err := os.ReadFile(filepath.Join(manifestDir, filepath.Base(colormapFile)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mapDir, filepath.Base(colormapFile)), colors, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	port := freePort(tb)
+	w := &worker{name: fmt.Sprintf("palette-test-%d", time.Now().UnixNano()), base: fmt.Sprintf("http://127.0.0.1:%d", port),
+		logs: &testinfra.Buffer{}, exited: make(chan error, 1)}
+	args := []string{"run", "--rm", "--name", w.name, "--network", "host",
+		"--read-only", "--cap-drop", "all", "--security-opt", "no-new-privileges",
+		"--user", fmt.Sprintf("%d:%d", imageUID, imageUID), "--tmpfs", "/tmp",
+		"-v", mapDir + ":" + filepath.Dir(colormapFile) + ":ro"}
+	vars := map[string]string{}
+	for _, e := range c.Env {
+		if e.ValueFrom == nil {
+			vars[e.Name] = e.Value
+		}
+	}
+	for k, v := range map[string]string{
+		"PALETTE_BROKERS":     strings.Join(brokers, ","),
+		"PALETTE_S3_ENDPOINT": endpoint,
+		"PALETTE_HTTP":        fmt.Sprintf("127.0.0.1:%d", port),
+		// The Secret's keys, and no other AWS credential source.
+		"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		vars[k] = v
+	}
+	for k, v := range set {
+		vars[k] = v
+	}
+	for _, k := range slices.Sorted(maps.Keys(vars)) {
+		args = append(args, "-e", k+"="+vars[k])
+	}
+	args = append(append(args, extra...), img)
+	run := exec.Command("podman", args...)
+	run.Env = penv
+	run.Stdout, run.Stderr = w.logs, w.logs
+	if err := run.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	go func() { w.exited <- run.Wait() }()
+	tb.Cleanup(func() {
+		rm := exec.Command("podman", "rm", "--force", "--time", "0", w.name)
+		rm.Env = penv
+		rm.Run()
+		select {
+		case <-w.exited:
+		case <-time.After(30 * time.Second):
+			run.Process.Kill()
+		}
+		if tb.Failed() {
+			tb.Logf("container output:\n%s", w.logs.String())
+		}
+	})
+	return w
+}
+
+// startBroker runs an in-process Kafka-protocol broker on 127.0.0.1 (so
+// reachable from a host-network container) with the worker's topics.
+func startBroker(tb testing.TB) []string {
+	tb.Helper()
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, jobsTopic, resultsTopic, dlqTopic))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(cluster.Close)
+	return cluster.ListenAddrs()
+}
+
+// createBuckets makes the photo and swatch buckets.
+func createBuckets(tb testing.TB, c *s3.Client) {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, b := range []string{photoBucket, swatchBucket} {
 		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatalf("create bucket %s: %v", b, err)
+			tb.Fatalf("create bucket %s: %v", b, err)
 		}
 	}
+}
+
+// putObject uploads data (from a bytes.Reader: a body that cannot seek
+// fails over plain HTTP).
+func putObject(tb testing.TB, c *s3.Client, bucket, key string, data []byte) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))}); err != nil {
+		tb.Fatalf("put s3://%s/%s: %v", bucket, key, err)
+	}
+}
+
+// uploadPhotos creates the photo and swatch buckets and uploads the sample
+// photos of testdata/images; it returns each photo's catalog colours.
+func uploadPhotos(t testing.TB, c *s3.Client) map[string][]string {
+	t.Helper()
+	createBuckets(t, c)
 	dir := filepath.Join("..", "testdata", "images")
 	f, err := os.Open(filepath.Join(dir, "manifest.csv"))
 	if err != nil {
@@ -366,10 +420,7 @@ func uploadPhotos(t *testing.T, c *s3.Client) map[string][]string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(photoBucket), Key: aws.String(r[0]),
-			Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))}); err != nil {
-			t.Fatalf("put %s: %v", r[0], err)
-		}
+		putObject(t, c, photoBucket, r[0], data)
 		out[r[0]] = strings.Split(r[1], "|")
 	}
 	if len(out) < 10 {
@@ -404,7 +455,7 @@ func getObject(c *s3.Client, bucket, key string) ([]byte, error) {
 }
 
 // freePort is a TCP port free on 127.0.0.1 a moment ago.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -428,7 +479,7 @@ func get(url string) (int, string) {
 
 // waitFor checks cond every 200 ms until it holds; it fails the test
 // after d, or at once when the container has exited.
-func waitFor(t *testing.T, exited <-chan error, what string, d time.Duration, cond func() bool) {
+func waitFor(t testing.TB, exited <-chan error, what string, d time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {

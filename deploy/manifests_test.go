@@ -121,7 +121,7 @@ func decodeStrict(doc []byte, v any) error { return yaml.UnmarshalStrict(doc, v)
 
 // build runs kustomize on manifestDir, as kubectl apply -k does, and
 // decodes every resource strictly into its Kubernetes (or KEDA) type.
-func build(t *testing.T) *manifests {
+func build(t testing.TB) *manifests {
 	t.Helper()
 	builtOnce.Do(func() { built, builtErr = buildManifests() })
 	if builtErr != nil {
@@ -176,7 +176,7 @@ func buildManifests() (*manifests, error) {
 }
 
 // worker is the one container of the Deployment.
-func (m *manifests) worker(t *testing.T) corev1.Container {
+func (m *manifests) worker(t testing.TB) corev1.Container {
 	t.Helper()
 	cs := m.deployment.Spec.Template.Spec.Containers
 	if len(cs) != 1 {
@@ -186,7 +186,7 @@ func (m *manifests) worker(t *testing.T) corev1.Container {
 }
 
 // env returns the literal value of the container's variable name.
-func env(t *testing.T, c corev1.Container, name string) string {
+func env(t testing.TB, c corev1.Container, name string) string {
 	t.Helper()
 	for _, e := range c.Env {
 		if e.Name == name {
