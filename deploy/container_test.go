@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -60,22 +61,35 @@ func requirePodman(t testing.TB) {
 }
 
 // testImage is the image under test: $PALETTE_IMAGE as it is, or else
-// localhost/palette:dev freshly built by make image (quick when the Go
-// build cache is warm), so that the test never runs a stale image.
+// localhost/palette:dev freshly built by make image (once per test
+// binary; quick when the Go build cache is warm), so that the tests never
+// run a stale image.
 func testImage(t testing.TB) string {
 	t.Helper()
 	if img := os.Getenv("PALETTE_IMAGE"); img != "" {
 		return img
 	}
-	cmd := exec.Command("make", "--no-print-directory", "image")
-	cmd.Dir = ".."
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("make image: %v\n%s", err, out)
+	imageOnce.Do(func() {
+		cmd := exec.Command("make", "--no-print-directory", "image")
+		cmd.Dir = ".."
+		out, err := cmd.CombinedOutput()
+		imageLog = string(bytes.TrimSpace(out))
+		if err != nil {
+			imageErr = fmt.Errorf("make image: %v\n%s", err, out)
+		}
+	})
+	if imageErr != nil {
+		t.Fatal(imageErr)
 	}
-	t.Logf("make image: %s", bytes.TrimSpace(out))
+	t.Logf("make image: %s", imageLog)
 	return "localhost/palette:dev"
 }
+
+var (
+	imageOnce sync.Once
+	imageLog  string
+	imageErr  error
+)
 
 // podmanEnv is the environment of podman commands: CONTAINERS_CONF points
 // at a containers.conf with no default ulimits (this kernel refuses the

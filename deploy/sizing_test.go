@@ -26,7 +26,7 @@ import (
 // derived from: the image's palette-worker on one CPU (--cpuset-cpus 0,
 // GOMAXPROCS=1), configured as the Deployment configures it, against
 // kfake and versitygw on the other; at -concurrency 1 and 2, on the photos
-// of $PALETTE_BENCH_IMAGES (each enqueued 20 times) and on a 7000×7000 PNG
+// of $PALETTE_BENCH_IMAGES (each enqueued 100 times) and on a 7000×7000 PNG
 // (49 MP, just under the engine's 50 MP limit, decoded in full: the
 // worst case per image slot). It reports the rate (jobs/s, from the first
 // job enqueued to the last result) and the container's peak RSS (VmHWM).
@@ -64,7 +64,7 @@ func BenchmarkContainerSizing(b *testing.B) {
 		name   string
 		photos map[string][]byte
 		copies int
-	}{{"photos=bench", bench, 20}, {"photos=49MP-png", map[string][]byte{"huge.png": huge.Bytes()}, 4}} {
+	}{{"photos=bench", bench, 100}, {"photos=49MP-png", map[string][]byte{"huge.png": huge.Bytes()}, 4}} {
 		for _, conc := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/concurrency=%d", set.name, conc), func(b *testing.B) {
 				for range b.N {
