@@ -3,7 +3,6 @@ package deploy
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,7 +20,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -184,7 +182,7 @@ func TestContainer(t *testing.T) {
 	// A Kafka-protocol broker on 127.0.0.1 and an S3 server.
 	brokers := startBroker(t)
 	s3srv := testinfra.Versitygw(t)
-	s3c := s3Client(s3srv.Endpoint())
+	s3c := s3srv.Client()
 	photos := uploadPhotos(t, s3c)
 
 	// Jobs: one per sample photo, and two poison ones (not JSON; a
@@ -192,9 +190,9 @@ func TestContainer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var jobs []queue.Job
-	for _, name := range slices.Sorted(maps.Keys(photos)) {
-		jobs = append(jobs, queue.Job{ProductID: strings.TrimSuffix(name, filepath.Ext(name)),
-			Image: "s3://" + photoBucket + "/" + name, Colors: photos[name]})
+	for _, p := range photos {
+		jobs = append(jobs, queue.Job{ProductID: strings.TrimSuffix(p.Name, filepath.Ext(p.Name)),
+			Image: "s3://" + photoBucket + "/" + p.Name, Colors: p.Colors})
 	}
 	if err := queue.Enqueue(ctx, brokers, jobsTopic, jobs...); err != nil {
 		t.Fatal(err)
@@ -226,6 +224,8 @@ func TestContainer(t *testing.T) {
 	if len(results) != len(jobs) {
 		t.Errorf("%d results, want %d", len(results), len(jobs))
 	}
+	getCtx, cancelGet := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelGet()
 	seen := map[string]bool{}
 	for _, r := range results {
 		var res queue.Result
@@ -238,7 +238,7 @@ func TestContainer(t *testing.T) {
 			t.Errorf("result output %s is not in s3://%s", res.Output, swatchBucket)
 			continue
 		}
-		png, err := getObject(s3c, bucket, key)
+		png, err := testinfra.Get(getCtx, s3c, bucket, key)
 		if err != nil {
 			t.Errorf("swatch %s: %v", res.Output, err)
 			continue
@@ -389,83 +389,19 @@ func startBroker(tb testing.TB) []string {
 	return cluster.ListenAddrs()
 }
 
-// createBuckets makes the photo and swatch buckets.
-func createBuckets(tb testing.TB, c *s3.Client) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, b := range []string{photoBucket, swatchBucket} {
-		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			tb.Fatalf("create bucket %s: %v", b, err)
-		}
-	}
-}
-
-// putObject uploads data (from a bytes.Reader: a body that cannot seek
-// fails over plain HTTP).
-func putObject(tb testing.TB, c *s3.Client, bucket, key string, data []byte) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
-		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))}); err != nil {
-		tb.Fatalf("put s3://%s/%s: %v", bucket, key, err)
-	}
-}
-
 // uploadPhotos creates the photo and swatch buckets and uploads the sample
-// photos of testdata/images; it returns each photo's catalog colours.
-func uploadPhotos(t testing.TB, c *s3.Client) map[string][]string {
-	t.Helper()
-	createBuckets(t, c)
-	dir := filepath.Join("..", "testdata", "images")
-	f, err := os.Open(filepath.Join(dir, "manifest.csv"))
-	if err != nil {
-		t.Fatal(err)
+// photos of testdata/images as s3://catalog-images/<name>.
+func uploadPhotos(tb testing.TB, c *s3.Client) []testinfra.Photo {
+	tb.Helper()
+	testinfra.CreateBuckets(tb, c, photoBucket, swatchBucket)
+	photos := testinfra.SamplePhotos(tb)
+	for _, p := range photos {
+		testinfra.Put(tb, c, photoBucket, p.Name, p.Data)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
+	if len(photos) < 10 {
+		tb.Fatalf("only %d sample photos", len(photos))
 	}
-	out := map[string][]string{}
-	for _, r := range recs[1:] {
-		data, err := os.ReadFile(filepath.Join(dir, r[0]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		putObject(t, c, photoBucket, r[0], data)
-		out[r[0]] = strings.Split(r[1], "|")
-	}
-	if len(out) < 10 {
-		t.Fatalf("only %d sample photos", len(out))
-	}
-	return out
-}
-
-// s3Client is a plain SDK client with versitygw's credentials.
-func s3Client(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region: "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "K", SecretAccessKey: "S"}, nil
-		}),
-		BaseEndpoint:               aws.String(endpoint),
-		UsePathStyle:               true,
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
-}
-
-func getObject(c *s3.Client, bucket, key string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	if err != nil {
-		return nil, err
-	}
-	defer out.Body.Close()
-	return io.ReadAll(out.Body)
+	return photos
 }
 
 // freePort is a TCP port free on 127.0.0.1 a moment ago.

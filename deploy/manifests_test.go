@@ -109,6 +109,20 @@ type manifests struct {
 	scaled     scaledObject
 }
 
+// kinds are the resources the kustomization makes: each one's API version
+// and where it decodes to.
+var kinds = map[string]struct {
+	apiVersion string
+	in         func(*manifests) any
+}{
+	"Deployment":          {"apps/v1", func(m *manifests) any { return &m.deployment }},
+	"Service":             {"v1", func(m *manifests) any { return &m.service }},
+	"PodDisruptionBudget": {"policy/v1", func(m *manifests) any { return &m.pdb }},
+	"ServiceAccount":      {"v1", func(m *manifests) any { return &m.account }},
+	"ConfigMap":           {"v1", func(m *manifests) any { return &m.configMap }},
+	"ScaledObject":        {"keda.sh/v1alpha1", func(m *manifests) any { return &m.scaled }},
+}
+
 var (
 	builtOnce sync.Once
 	built     *manifests
@@ -131,8 +145,8 @@ func build(t testing.TB) *manifests {
 }
 
 func buildManifests() (*manifests, error) {
-	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
-	rm, err := k.Run(filesys.MakeFsOnDisk(), manifestDir)
+	kz := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	rm, err := kz.Run(filesys.MakeFsOnDisk(), manifestDir)
 	if err != nil {
 		return nil, fmt.Errorf("kustomize build %s: %w", manifestDir, err)
 	}
@@ -143,23 +157,11 @@ func buildManifests() (*manifests, error) {
 		if err != nil {
 			return nil, err
 		}
-		var dst any
-		switch r.GetKind() {
-		case "Deployment":
-			dst = &m.deployment
-		case "Service":
-			dst = &m.service
-		case "PodDisruptionBudget":
-			dst = &m.pdb
-		case "ServiceAccount":
-			dst = &m.account
-		case "ConfigMap":
-			dst = &m.configMap
-		case "ScaledObject":
-			dst = &m.scaled
-		default:
-			return nil, fmt.Errorf("kustomize build gave a %s, which no test checks", r.GetKind())
+		k, ok := kinds[r.GetKind()]
+		if !ok || k.apiVersion != r.GetApiVersion() {
+			return nil, fmt.Errorf("kustomize build gave a %s %s, which no test checks", r.GetApiVersion(), r.GetKind())
 		}
+		dst := k.in(m)
 		if seen[r.GetKind()]++; seen[r.GetKind()] > 1 {
 			return nil, fmt.Errorf("kustomize build gave two of kind %s", r.GetKind())
 		}
@@ -167,7 +169,7 @@ func buildManifests() (*manifests, error) {
 			return nil, fmt.Errorf("%s %s: %w\n%s", r.GetKind(), r.GetName(), err, doc)
 		}
 	}
-	for _, kind := range []string{"Deployment", "Service", "PodDisruptionBudget", "ServiceAccount", "ConfigMap", "ScaledObject"} {
+	for kind := range kinds {
 		if seen[kind] == 0 {
 			return nil, fmt.Errorf("kustomize build gave no %s", kind)
 		}
@@ -253,22 +255,12 @@ func TestManifestFilesDecodeStrictly(t *testing.T) {
 		if err := yaml.Unmarshal(b, &tm); err != nil {
 			t.Fatalf("%s: %v", r, err)
 		}
-		var dst any
-		switch tm.APIVersion + " " + tm.Kind {
-		case "apps/v1 Deployment":
-			dst = &appsv1.Deployment{}
-		case "v1 Service":
-			dst = &corev1.Service{}
-		case "v1 ServiceAccount":
-			dst = &corev1.ServiceAccount{}
-		case "policy/v1 PodDisruptionBudget":
-			dst = &policyv1.PodDisruptionBudget{}
-		case "keda.sh/v1alpha1 ScaledObject":
-			dst = &scaledObject{}
-		default:
+		k, ok := kinds[tm.Kind]
+		if !ok || k.apiVersion != tm.APIVersion {
 			t.Errorf("%s: %s %s is not a kind this test knows", r, tm.APIVersion, tm.Kind)
 			continue
 		}
+		dst := k.in(&manifests{})
 		if err := decodeStrict(b, dst); err != nil {
 			t.Errorf("%s: %v", r, err)
 		}

@@ -84,11 +84,11 @@ func sizingRun(b *testing.B, img string, penv []string, c corev1.Container, phot
 	b.StopTimer()
 	brokers := startBroker(b)
 	s3srv := testinfra.Versitygw(b)
-	s3c := s3Client(s3srv.Endpoint())
-	createBuckets(b, s3c)
+	s3c := s3srv.Client()
+	testinfra.CreateBuckets(b, s3c, photoBucket, swatchBucket)
 	var jobs []queue.Job
 	for _, name := range slices.Sorted(maps.Keys(photos)) {
-		putObject(b, s3c, photoBucket, name, photos[name])
+		testinfra.Put(b, s3c, photoBucket, name, photos[name])
 		for i := range copies {
 			jobs = append(jobs, queue.Job{ProductID: fmt.Sprintf("%s-%d", strings.TrimSuffix(name, filepath.Ext(name)), i),
 				Image: "s3://" + photoBucket + "/" + name, Colors: []string{"Grey", "Blue"}})
