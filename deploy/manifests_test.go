@@ -311,6 +311,9 @@ func TestKustomizeBuild(t *testing.T) {
 			}
 		}
 	}
+	if d.Spec.Replicas != nil {
+		t.Errorf("the Deployment sets replicas: %d; KEDA owns the count, and kubectl apply would reset it", *d.Spec.Replicas)
+	}
 	if pod.Spec.ServiceAccountName != m.account.Name {
 		t.Errorf("the pods run as service account %q; the kustomization makes %q", pod.Spec.ServiceAccountName, m.account.Name)
 	}
