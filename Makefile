@@ -6,7 +6,7 @@ BIN     := $(CURDIR)/bin
 EVAL    ?= ../shared/eval/dev/labels.csv
 BENCH   ?= ../shared/bench/images
 
-.PHONY: all build run swatches test fuzz bench bench-im imagemagick eval generate clean
+.PHONY: all build run swatches test fuzz bench bench-im imagemagick eval generate clean image podman
 
 all: build
 
@@ -42,6 +42,8 @@ endef
 include store/versitygw.mk
 # Chromium for the browser test of the preview pages.
 include preview/chromium.mk
+# The container image (make image) and what builds and runs it: podman, runc.
+include deploy/image.mk
 
 # npm, for the check that the generated colour vocabulary is up to date
 # (colormap/internal/vocab: go run ./gen -check fetches its pinned packages).
@@ -49,7 +51,7 @@ include preview/chromium.mk
 npm:
 	$(call apt_install,npm,npm,the vocabulary check)
 
-test: bin/versitygw chromium npm
+test: bin/versitygw chromium npm image
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 ./...
