@@ -155,8 +155,9 @@ func TestImage(t *testing.T) {
 			t.Errorf("revision label %s, but HEAD is %s", l["org.opencontainers.image.revision"], head)
 		}
 	}
-	// palettecli is in the image too, and both binaries are static (an
-	// empty image has no dynamic loader: a dynamic binary would not start).
+	// palettecli is in the image too (a link to palette-worker), and the
+	// binary is static (an empty image has no dynamic loader: a dynamic
+	// binary would not start).
 	cmd := exec.Command("podman", "run", "--rm", "--network", "none", "--entrypoint", "/palettecli", img, "-h")
 	cmd.Env = penv
 	out, _ := cmd.CombinedOutput()

@@ -1,7 +1,9 @@
-# The container image localhost/palette:dev (deploy/Containerfile): static
-# palette-worker and palettecli built here on the host (no base image can be
-# pulled, so no build stage FROM a Go image), FROM scratch with the host's
-# CA certificates, a passwd entry for the non-root user 65532 and /tmp.
+# The container image localhost/palette:dev (deploy/Containerfile): a static
+# palette-worker built here on the host (no base image can be pulled, so no
+# build stage FROM a Go image), with /palettecli a symlink to it (run under
+# that name it is palettecli: one binary of 30 MB instead of 30 + 14),
+# FROM scratch with the host's CA certificates, a passwd entry for the
+# non-root user 65532 and /tmp.
 # It stays in podman's default storage, where `podman run` finds it.
 GO            ?= go
 IMAGE         ?= localhost/palette:dev
@@ -23,7 +25,8 @@ podman:
 image: podman
 	@start=$$(date +%s); \
 	rm -rf $(IMAGE_CONTEXT) && mkdir -p $(IMAGE_CONTEXT)/rootfs/etc/ssl/certs $(IMAGE_CONTEXT)/rootfs/tmp && \
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(IMAGE_CONTEXT)/rootfs/ ./cmd/palette-worker ./cmd/palettecli && \
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='-s -w' -o $(IMAGE_CONTEXT)/rootfs/ ./cmd/palette-worker && \
+	ln -s palette-worker $(IMAGE_CONTEXT)/rootfs/palettecli && \
 	cp $(CA_CERTS) $(IMAGE_CONTEXT)/rootfs/etc/ssl/certs/ca-certificates.crt && \
 	printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/tmp:/sbin/nologin\n' >$(IMAGE_CONTEXT)/rootfs/etc/passwd && \
 	printf 'root:x:0:\nnonroot:x:65532:\n' >$(IMAGE_CONTEXT)/rootfs/etc/group && \

@@ -26,6 +26,7 @@ import (
 
 	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/catalog"
+	"github.com/palette-dev/palette/internal/cli"
 	"github.com/palette-dev/palette/internal/worker"
 	"github.com/palette-dev/palette/queue"
 	"github.com/palette-dev/palette/store"
@@ -34,6 +35,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if filepath.Base(os.Args[0]) == "palettecli" {
+		// Run under the name palettecli (a link, as in the container
+		// image), this binary is palettecli: the two commands share most
+		// of their code, and one static binary instead of two keeps the
+		// image 14 MB smaller (deploy/image.mk).
+		code := cli.Run(ctx, os.Args[1:], cli.OSEnv())
+		stop()
+		os.Exit(code)
+	}
 	if err := run(ctx, os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,4 +45,26 @@ func TestREADMEFlags(t *testing.T) {
 		t.Fatalf("-h: %v", runErr)
 	}
 	testinfra.CheckREADMEFlags(t, "../../README.md", "## palette-worker", string(usage))
+}
+
+// Run under the name palettecli (a link to it, as in the container image),
+// palette-worker is palettecli.
+func TestRunAsPalettecli(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "palette-worker")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	link := filepath.Join(dir, "palettecli")
+	if err := os.Symlink("palette-worker", link); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := exec.Command(link, "-h").CombinedOutput()
+	if !strings.Contains(string(out), "palettecli makes colour swatches") {
+		t.Errorf("palettecli -h through the link: %s", out)
+	}
+	out, _ = exec.Command(bin, "-h").CombinedOutput()
+	if !strings.Contains(string(out), "-brokers") || strings.Contains(string(out), "palettecli makes") {
+		t.Errorf("palette-worker -h: %s", out)
+	}
 }
