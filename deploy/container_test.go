@@ -171,8 +171,9 @@ func TestImage(t *testing.T) {
 // where PALETTE_COLORMAP reads it, read-only root, no capabilities, user
 // 65532), against kfake and versitygw on this host (host network): every
 // sample photo becomes a swatch in S3 and a result, poison jobs become
-// dead letters, the Deployment's probe paths answer, and SIGTERM exits 0
-// with every offset committed.
+// dead letters, the Deployment's probe paths answer; SIGTERM in the middle
+// of a second batch exits 0 at once, and a second container of the group
+// finishes the rest, every offset committed.
 func TestContainer(t *testing.T) {
 	requirePodman(t)
 	img := testImage(t)
@@ -269,7 +270,23 @@ func TestContainer(t *testing.T) {
 		t.Errorf("/metrics does not count %d ok jobs:\n%s", len(jobs), grepLines(body, "palette_jobs_total"))
 	}
 
-	// SIGTERM (what the kubelet sends): exit 0, offsets committed.
+	// SIGTERM (what the kubelet sends) in the middle of a backlog: exit 0
+	// within the shutdown timeout, what finished committed; a second
+	// container of the group then finishes the rest, and every job has
+	// its result.
+	var more []queue.Job
+	for i := range 300 {
+		p := photos[i%len(photos)]
+		more = append(more, queue.Job{ProductID: fmt.Sprintf("MORE-%03d", i), Image: "s3://" + photoBucket + "/" + p.Name, Colors: p.Colors})
+	}
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel2()
+	if err := queue.Enqueue(ctx2, brokers, jobsTopic, more...); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, exited, "the second batch under way", 60*time.Second, func() bool {
+		return testinfra.Sum(testinfra.EndOffsets(t, brokers, resultsTopic, partitions)) >= want+20
+	})
 	start := time.Now()
 	podman(t, penv, "kill", "--signal", "TERM", name)
 	shutdown, err := time.ParseDuration(env(t, c, "PALETTE_SHUTDOWN_TIMEOUT"))
@@ -284,16 +301,47 @@ func TestContainer(t *testing.T) {
 	case <-time.After(shutdown + 10*time.Second):
 		t.Fatalf("still running %v after SIGTERM", shutdown+10*time.Second)
 	}
-	t.Logf("exited 0 %v after SIGTERM", time.Since(start).Round(time.Millisecond))
+	done := testinfra.Sum(testinfra.EndOffsets(t, brokers, resultsTopic, partitions)) - want
+	t.Logf("exited 0 %v after SIGTERM, %d of %d jobs of the second batch done", time.Since(start).Round(time.Millisecond), done, len(more))
+	if !strings.Contains(logs.String(), "queue: stopping") {
+		t.Errorf("no shutdown in the log:\n%s", logs.String())
+	}
+	group := env(t, c, "PALETTE_GROUP")
+	if n := testinfra.Sum(testinfra.Committed(t, brokers, group, jobsTopic, partitions)); n < want+poison {
+		t.Errorf("%d offsets committed after SIGTERM, want at least the %d jobs of the first batch", n, want+poison)
+	}
+
+	w2 := startWorker(t, img, penv, c, brokers, s3srv.Endpoint(), nil)
+	waitFor(t, w2.exited, "every job of the second batch done by the next worker", 120*time.Second, func() bool {
+		ks := map[string]bool{}
+		for _, r := range testinfra.ReadTopic(t, brokers, resultsTopic, partitions) {
+			ks[string(r.Key)] = true
+		}
+		for _, j := range more {
+			if !ks[j.ProductID] {
+				return false
+			}
+		}
+		return true
+	})
+	podman(t, penv, "kill", "--signal", "TERM", w2.name)
+	select {
+	case err := <-w2.exited:
+		if err != nil {
+			t.Fatalf("second worker after SIGTERM: %v (want exit 0)", err)
+		}
+	case <-time.After(shutdown + 10*time.Second):
+		t.Fatalf("second worker still running %v after SIGTERM", shutdown+10*time.Second)
+	}
 	ends := testinfra.EndOffsets(t, brokers, jobsTopic, partitions)
-	committed := testinfra.Committed(t, brokers, env(t, c, "PALETTE_GROUP"), jobsTopic, partitions)
+	committed := testinfra.Committed(t, brokers, group, jobsTopic, partitions)
 	for p, end := range ends {
 		if committed[p] != end {
 			t.Errorf("partition %d: committed %d, end %d", p, committed[p], end)
 		}
 	}
-	if !strings.Contains(logs.String(), "queue: stopping") {
-		t.Errorf("no shutdown in the log:\n%s", logs.String())
+	if n := len(testinfra.ReadTopic(t, brokers, dlqTopic, partitions)); n != poison {
+		t.Errorf("%d dead letters after the restart, want the %d poison jobs", n, poison)
 	}
 }
 
