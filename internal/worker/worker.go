@@ -424,9 +424,12 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		return queue.Result{}, err
 	}
 	t = time.Now()
-	res, err := palette.Process(ctx, data, names, opts)
-	data = nil
-	release()
+	res, err := func() (*palette.Result, error) {
+		defer release() // also after a panic, which the queue turns into an error
+		photo := data
+		data = nil // garbage once Process is done, before release collects
+		return palette.Process(ctx, photo, names, opts)
+	}()
 	w.m.stage.WithLabelValues("swatch").Observe(time.Since(t).Seconds())
 	if err != nil {
 		if ctx.Err() != nil {
