@@ -221,8 +221,8 @@ func devSetup(ctx context.Context, cfg *worker.Config, log *slog.Logger) (func()
 		"broker", addr, "jobs", len(jobs), "swatches", filepath.Join(cwd, "out"),
 		"metrics", "http://"+devHost(cfg.HTTPAddr)+"/metrics")
 	host := devHost(cfg.HTTPAddr)
-	fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d sample jobs on an in-process broker at %s.\n  swatches:  %s/<product>/<hash>.png\n  preview:   http://%s/   colour map: http://%s/colormap\n  metrics:   http://%s/metrics   health: /healthz  /readyz\n  stop with Ctrl-C\n\n",
-		len(jobs), addr, filepath.Join(cwd, "out"), host, host, host)
+	fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d sample jobs on an in-process broker at %s.\n  swatches:  %s/<product>/<hash>.png\n  preview:   http://%s/   colour map: http://%s/colormap   review: http://%s/review\n  metrics:   http://%s/metrics   health: /healthz  /readyz\n  stop with Ctrl-C\n\n",
+		len(jobs), addr, filepath.Join(cwd, "out"), host, host, host, host)
 	return stop, nil
 }
 
