@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -194,6 +195,11 @@ func devSetup(ctx context.Context, cfg *worker.Config, log *slog.Logger) (func()
 	}
 	cfg.LocalRoot = cwd
 	cfg.Output = "file://" + filepath.ToSlash(filepath.Join(cwd, "out")) + "/{key}"
+	if cfg.AdminToken == "" {
+		// So that the review page can publish fixes here: a fresh token,
+		// printed below for whoever started the worker.
+		cfg.AdminToken = rand.Text()
+	}
 	jobs, err := worker.DevJobs(filepath.Join(cwd, "testdata", "images", "manifest.csv"))
 	if err != nil {
 		stop()
@@ -221,8 +227,8 @@ func devSetup(ctx context.Context, cfg *worker.Config, log *slog.Logger) (func()
 		"broker", addr, "jobs", len(jobs), "swatches", filepath.Join(cwd, "out"),
 		"metrics", "http://"+devHost(cfg.HTTPAddr)+"/metrics")
 	host := devHost(cfg.HTTPAddr)
-	fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d sample jobs on an in-process broker at %s.\n  swatches:  %s/<product>/<hash>.png\n  preview:   http://%s/   colour map: http://%s/colormap   review: http://%s/review\n  metrics:   http://%s/metrics   health: /healthz  /readyz\n  stop with Ctrl-C\n\n",
-		len(jobs), addr, filepath.Join(cwd, "out"), host, host, host, host)
+	fmt.Fprintf(os.Stderr, "\npalette-worker -dev: %d sample jobs on an in-process broker at %s.\n  swatches:  %s/<product>/<hash>.png\n  preview:   http://%s/   colour map: http://%s/colormap   review: http://%s/review\n  admin token (the review page's Publish): %s\n  metrics:   http://%s/metrics   health: /healthz  /readyz\n  stop with Ctrl-C\n\n",
+		len(jobs), addr, filepath.Join(cwd, "out"), host, host, host, cfg.AdminToken, host)
 	return stop, nil
 }
 
