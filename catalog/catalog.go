@@ -271,13 +271,22 @@ func New(cfg Config) (*Client, error) {
 // wait for the service ends early when ctx does, with ctx's error (the
 // call goes on and fills the cache). The slice is the caller's.
 func (c *Client) Colors(ctx context.Context, productID string) ([]string, error) {
+	colors, _, err := c.Lookup(ctx, productID)
+	return colors, err
+}
+
+// Lookup is Colors that also says whether the service answered this
+// lookup (or a concurrent one for the same product it joined) rather than
+// the cache: a caller judging whether the service is up must not take a
+// cached answer for one.
+func (c *Client) Lookup(ctx context.Context, productID string) (colors []string, fromService bool, err error) {
 	if productID == "" {
-		return nil, &Error{Kind: ErrRejected, Detail: "empty product id"}
+		return nil, false, &Error{Kind: ErrRejected, Detail: "empty product id"}
 	}
 	if e, ok := c.cache.Get(productID); ok && e.err != nil {
 		if c.cfg.Now().Before(e.freshUntil) {
 			c.m.lookups.WithLabelValues("negative").Inc()
-			return nil, e.err
+			return nil, false, e.err
 		}
 		// An old "no colours" answer is asked again, as a miss.
 	} else if ok {
@@ -290,10 +299,10 @@ func (c *Client) Colors(ctx context.Context, productID string) ([]string, error)
 				go c.flight.Do(productID, func() (any, error) { return c.load(productID) })
 			}
 		}
-		return slices.Clone(e.colors), nil
+		return slices.Clone(e.colors), false, nil
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("catalog: colours of product %q: %w", productID, context.Cause(ctx))
+		return nil, false, fmt.Errorf("catalog: colours of product %q: %w", productID, context.Cause(ctx))
 	}
 	c.m.lookups.WithLabelValues("miss").Inc()
 	ch := c.flight.DoChan(productID, func() (any, error) {
@@ -310,11 +319,11 @@ func (c *Client) Colors(ctx context.Context, productID string) ([]string, error)
 	select {
 	case r := <-ch:
 		if r.Err != nil {
-			return nil, r.Err
+			return nil, false, r.Err
 		}
-		return slices.Clone(r.Val.([]string)), nil
+		return slices.Clone(r.Val.([]string)), true, nil
 	case <-ctx.Done():
-		return nil, fmt.Errorf("catalog: waiting for the colours of product %q: %w", productID, context.Cause(ctx))
+		return nil, false, fmt.Errorf("catalog: waiting for the colours of product %q: %w", productID, context.Cause(ctx))
 	}
 }
 

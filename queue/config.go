@@ -67,8 +67,8 @@ type Config struct {
 // called from several goroutines at once and must be quick.
 type Hooks struct {
 	// OnOutcome is called once per job with its outcome — "ok",
-	// "dead_letter_permanent", "dead_letter_exhausted" or "abandoned" — and
-	// its wall time.
+	// "dead_letter_permanent", "dead_letter_exhausted", "abandoned" or
+	// "dropped" — and its wall time.
 	OnOutcome func(outcome string, d time.Duration)
 	// OnRetry is called before each retry of a handler call.
 	OnRetry func()
@@ -84,10 +84,14 @@ type Hooks struct {
 
 // Outcomes passed to Hooks.OnOutcome.
 const (
-	OutcomeOK          = "ok"
-	OutcomePermanent   = "dead_letter_permanent"
-	OutcomeExhausted   = "dead_letter_exhausted"
-	OutcomeAbandoned   = "abandoned"
+	OutcomeOK        = "ok"
+	OutcomePermanent = "dead_letter_permanent"
+	OutcomeExhausted = "dead_letter_exhausted"
+	OutcomeAbandoned = "abandoned"
+	// OutcomeDropped: the job failed for good and not even a cut dead
+	// letter could be published (the topic refuses it); it is logged at
+	// ERROR and counted, and its partition moves on.
+	OutcomeDropped     = "dropped"
 	maxConcurrency     = 1024
 	defaultShutdown    = 30 * time.Second
 	defaultBackoff     = 200 * time.Millisecond

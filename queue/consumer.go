@@ -319,15 +319,25 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *wri
 		class, o = ClassTransientExhausted, OutcomeExhausted
 	}
 	log.Warn("queue: dead-lettering job", "outcome", "dead_letter", "class", class, "attempts", attempts, "duration_ms", time.Since(start).Milliseconds(), "err", truncate(err.Error(), 256))
-	dl := deadLetter(c.cfg.DLQTopic, m, class, err.Error(), attempts)
-	if err := c.publish(ctx, w, dl); err != nil {
+	dl := deadLetter(c.cfg.DLQTopic, m, class, err.Error(), attempts, false)
+	perr := c.publish(ctx, w, dl)
+	if perr != nil && ctx.Err() == nil {
+		// Refused for its size (a topic whose limit is below a job's):
+		// the smallest letter that still says what failed and why.
+		log.Warn("queue: dead letter refused; sending it cut to a prefix", "topic", dl.Topic, "err", perr)
+		dl = deadLetter(c.cfg.DLQTopic, m, class, err.Error(), attempts, true)
+		perr = c.publish(ctx, w, dl)
+	}
+	if perr != nil {
 		if ctx.Err() != nil {
-			return abandon("publishing its dead letter", err)
+			return abandon("publishing its dead letter", perr)
 		}
-		// Even the bounded letter is refused (the topic's limit is below
-		// it): say so loudly and move on rather than stop the partition.
+		// Even that is refused: say so loudly and move on rather than
+		// stop the partition.
 		log.Error("queue: the dead letter cannot be published; the job is dropped", "topic", dl.Topic,
-			"value_bytes", len(m.Value), "err", err)
+			"value_bytes", len(m.Value), "err", perr)
+		outcome(OutcomeDropped)
+		return true
 	}
 	outcome(o)
 	return true
@@ -345,39 +355,54 @@ const (
 
 	// A dead letter keeps the value whole up to MaxJobBytes (any job that
 	// could be redriven); a longer value was refused for its size and only
-	// its first deadLetterPrefix bytes are kept.
+	// its first deadLetterPrefix bytes are kept (also when the whole letter
+	// did not fit the topic).
 	deadLetterPrefix   = 4 << 10
 	maxDeadLetterKey   = 1 << 10
 	maxDeadLetterHeads = 16 << 10
 )
 
 // deadLetter is m on the dead-letter topic with the failure's headers,
-// bounded in size so that it fits any topic that took a job: an oversized
-// value or key is cut to a prefix and its size and hash recorded, and
-// oversized original headers are dropped (and counted).
-func deadLetter(topic string, m kafka.Message, class, reason string, attempts int) kafka.Message {
-	var headers []kafka.Header
+// bounded in size: an oversized value or key is cut to a prefix and its
+// size and hash recorded, and oversized original headers are dropped (and
+// counted). Original headers named as the consumer's own are dropped so
+// that a job cannot pass for a cut letter. minimal makes the smallest
+// letter: a value over deadLetterPrefix cut to it, no original header, a
+// short reason; for a topic whose limit is below the full letter.
+func deadLetter(topic string, m kafka.Message, class, reason string, attempts int, minimal bool) kafka.Message {
+	var own []kafka.Header
 	size := 0
 	for _, h := range m.Headers {
-		size += len(h.Key) + len(h.Value)
+		switch h.Key {
+		case HeaderErrorClass, HeaderErrorReason, HeaderAttempts, HeaderValueBytes, HeaderValueSHA256,
+			HeaderKeyBytes, HeaderKeySHA256, HeaderHeadersDropped:
+			continue
+		}
+		own = append(own, h)
+		size += len(h.Key) + len(h.Value) + 8 // and the record's per-header overhead
 	}
-	if size <= maxDeadLetterHeads {
-		headers = append(headers, m.Headers...)
-	} else {
-		headers = append(headers, kafka.Header{Key: HeaderHeadersDropped, Value: []byte(strconv.Itoa(len(m.Headers)))})
+	var headers []kafka.Header
+	if size <= maxDeadLetterHeads && !minimal {
+		headers = append(headers, own...)
+	} else if len(own) > 0 {
+		headers = append(headers, kafka.Header{Key: HeaderHeadersDropped, Value: []byte(strconv.Itoa(len(own)))})
+	}
+	maxValue, maxKey, maxReason := MaxJobBytes, maxDeadLetterKey, maxReasonBytes
+	if minimal {
+		maxValue, maxKey, maxReason = deadLetterPrefix, 256, 256
 	}
 	key, value := m.Key, m.Value
-	if len(key) > maxDeadLetterKey {
+	if len(key) > maxKey {
 		headers = append(headers, cutHeaders(HeaderKeyBytes, HeaderKeySHA256, key)...)
-		key = key[:maxDeadLetterKey]
+		key = key[:maxKey]
 	}
-	if len(value) > MaxJobBytes {
+	if len(value) > maxValue {
 		headers = append(headers, cutHeaders(HeaderValueBytes, HeaderValueSHA256, value)...)
 		value = value[:deadLetterPrefix]
 	}
 	headers = append(headers,
 		kafka.Header{Key: HeaderErrorClass, Value: []byte(class)},
-		kafka.Header{Key: HeaderErrorReason, Value: []byte(truncate(reason, maxReasonBytes))},
+		kafka.Header{Key: HeaderErrorReason, Value: []byte(truncate(reason, maxReason))},
 		kafka.Header{Key: HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
 	)
 	return kafka.Message{Topic: topic, Key: key, Value: value, Headers: headers}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+
+	"github.com/palette-dev/palette/internal/testinfra"
 )
 
 // gate is a dependency switch for Config.Gate: Wait blocks while it is down.
@@ -292,5 +294,76 @@ func TestPing(t *testing.T) {
 	}
 	if err := Ping(ctx, []string{"127.0.0.1:1"}); err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("Ping nothing: %v", err)
+	}
+}
+
+// TestDeadLetterTopicLimit: a dead-letter topic whose limit is below a
+// job's gets the letter cut to a prefix; one that refuses even that drops
+// the job with the "dropped" outcome; either way the partition moves on.
+func TestDeadLetterTopicLimit(t *testing.T) {
+	brokers := startCluster(t)
+	conn, err := kafka.Dial("tcp", brokers[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = conn.CreateTopics(
+		kafka.TopicConfig{Topic: "small.dlq", NumPartitions: 1, ReplicationFactor: 1,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: "20000"}}},
+		kafka.TopicConfig{Topic: "tiny.dlq", NumPartitions: 1, ReplicationFactor: 1,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: "600"}}})
+	conn.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := []byte(`{"v":1,"product_id":"p","image":` + strings.Repeat(" ", 30000) + `x}`) // malformed, 30 KB
+	for _, tc := range []struct {
+		dlq, want string
+	}{{"small.dlq", OutcomePermanent}, {"tiny.dlq", OutcomeDropped}} {
+		t.Run(tc.dlq, func(t *testing.T) {
+			group := "limit-" + tc.dlq
+			produceRaw(t, brokers, kafka.Message{Key: []byte(tc.dlq), Value: bad},
+				kafka.Message{Key: []byte(tc.dlq), Value: []byte(`{"v":1,"product_id":"after","image":"i"}`)})
+			var mu sync.Mutex
+			outcomes := map[string]int{}
+			cfg := testConfig(brokers, group)
+			cfg.DLQTopic = tc.dlq
+			cfg.Hooks.OnOutcome = func(o string, _ time.Duration) { mu.Lock(); outcomes[o]++; mu.Unlock() }
+			c, err := NewConsumer(cfg, func(ctx context.Context, job Job) (Result, error) { return okResult(job), nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			stop := runConsumer(t, c)
+			waitFor(t, "all offsets committed", 30*time.Second, func() bool { return allCommitted(t, brokers, group) })
+			if err, _ := stop(); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if outcomes[tc.want] < 1 || outcomes[OutcomeOK] < 1 {
+				t.Errorf("outcomes %v, want %s for the big job and ok after it", outcomes, tc.want)
+			}
+			if tc.want != OutcomePermanent {
+				return
+			}
+			recs := testinfra.ReadTopic(t, brokers, tc.dlq, 1)
+			if len(recs) != 1 || header(recs[0], HeaderValueBytes) != strconv.Itoa(len(bad)) || len(recs[0].Value) != deadLetterPrefix {
+				t.Errorf("%d letters; want one cut to %d bytes recording the %d-byte job", len(recs), deadLetterPrefix, len(bad))
+			}
+		})
+	}
+}
+
+// A job's own headers cannot pass for the consumer's: a letter of a job
+// carrying a "value-bytes" header is not taken for a cut one.
+func TestDeadLetterOwnHeaders(t *testing.T) {
+	m := kafka.Message{Key: []byte("k"), Value: []byte("{}"), Headers: []kafka.Header{
+		{Key: HeaderValueBytes, Value: []byte("9")}, {Key: "trace", Value: []byte("t")}}}
+	dl := deadLetter("dlq", m, ClassPermanent, "bad", 1, false)
+	l := letterOf(dl)
+	if l.Cut || l.Class != ClassPermanent || l.Reason != "bad" {
+		t.Errorf("letter %+v", l)
+	}
+	if len(dl.Headers) != 4 || dl.Headers[0].Key != "trace" {
+		t.Errorf("headers %v", dl.Headers)
 	}
 }

@@ -42,8 +42,8 @@ type Letter struct {
 	Attempts      int
 	// Time is when the letter was written.
 	Time time.Time
-	// Cut says the letter holds only a prefix of the job's value (it was
-	// refused for its size; see [HeaderValueBytes]): it is never redriven.
+	// Cut says the letter holds only a prefix of the job's value or key
+	// (see [HeaderValueBytes], [HeaderKeyBytes]): it is never redriven.
 	Cut bool
 }
 
@@ -68,7 +68,7 @@ func letterOf(m kafka.Message) Letter {
 			l.Reason = string(h.Value)
 		case HeaderAttempts:
 			l.Attempts, _ = strconv.Atoi(string(h.Value))
-		case HeaderValueBytes:
+		case HeaderValueBytes, HeaderKeyBytes:
 			l.Cut = true
 		}
 	}

@@ -2,19 +2,32 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
-// Ping reports whether the S3 server answers, with a HeadBucket of bucket:
-// nil for any answer the server gives (a missing bucket or a refusal
-// included: the server is up), the error when IsTransient says the server
-// is unreachable or failing.
+// Ping reports whether bucket can be used, with a HeadBucket: nil when
+// the server answers that it is there; the error when the server is
+// unreachable or failing (IsTransient), refuses the credentials, or says
+// the bucket does not exist (IsUnusable).
 func (s *S3) Ping(ctx context.Context, bucket string) error {
 	_, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &bucket})
-	if err != nil && IsTransient(err) {
+	if err == nil {
+		return nil
+	}
+	var (
+		notFound *types.NotFound
+		sc       statusCoder
+	)
+	if errors.As(err, &notFound) || errors.As(err, &sc) && sc.HTTPStatusCode() == http.StatusNotFound {
+		return fmt.Errorf("store: s3 bucket %s: %w", bucket, ErrNoBucket)
+	}
+	if IsTransient(err) || IsUnusable(err) {
 		return fmt.Errorf("store: s3 bucket %s: %w", bucket, err)
 	}
 	return nil

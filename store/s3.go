@@ -178,8 +178,9 @@ func s3Error(op, bucket, key string, err error) error {
 		sc       statusCoder
 	)
 	switch {
-	case errors.As(err, &noKey), errors.As(err, &notFound), errors.As(err, &noBucket),
-		errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchBucket",
+	case errors.As(err, &noBucket), errors.As(err, &apiErr) && apiErr.ErrorCode() == "NoSuchBucket":
+		return fmt.Errorf("%w: %w: s3://%s/%s", ErrNotFound, ErrNoBucket, bucket, key)
+	case errors.As(err, &noKey), errors.As(err, &notFound),
 		errors.As(err, &sc) && sc.HTTPStatusCode() == http.StatusNotFound:
 		return fmt.Errorf("%w: s3://%s/%s", ErrNotFound, bucket, key)
 	case errors.As(err, &sc) && sc.HTTPStatusCode() == http.StatusPreconditionFailed,

@@ -31,6 +31,9 @@ var (
 	ErrTooLarge  = errors.New("store: object exceeds size limit")
 	ErrForbidden = errors.New("store: forbidden host or address")
 	ErrBadRef    = errors.New("store: bad reference")
+	// ErrNoBucket is wrapped, with ErrNotFound, by an S3 error for a
+	// bucket that does not exist.
+	ErrNoBucket = errors.New("store: no such bucket")
 	// ErrPreconditionFailed is a conditional Put (PutOptions.IfMatch or
 	// IfNoneMatch) refused because the object changed: someone else
 	// wrote it since its ETag was read (HTTP 412).
@@ -155,6 +158,26 @@ func readExactly(r io.Reader, n int64) ([]byte, error) {
 		return nil, fmt.Errorf("store: body longer than its %d-byte length", n)
 	}
 	return data, nil
+}
+
+// IsUnusable reports whether err says the S3 store cannot be used at all
+// as configured, whatever the object: the credentials are refused (401 or
+// 403, AccessDenied, InvalidAccessKeyId, SignatureDoesNotMatch,
+// ExpiredToken, InvalidToken) or the bucket does not exist. For the
+// worker's own output buckets that is an outage to fix, not a bad job.
+func IsUnusable(err error) bool {
+	if errors.Is(err, ErrNoBucket) {
+		return true
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired":
+			return true
+		}
+	}
+	var sc statusCoder
+	return errors.As(err, &sc) && (sc.HTTPStatusCode() == 401 || sc.HTTPStatusCode() == 403)
 }
 
 // statusCoder is implemented by errors carrying an HTTP status (ours and the

@@ -10,24 +10,37 @@ import (
 
 // A dependency is something every job needs (object storage, the
 // catalog) whose outage must pause the jobs rather than fail them. It is
-// judged from the jobs' own calls: transient failures of tripAfter
-// different jobs in a row (different products or objects), with no
-// success between, mark it down; failures of one or two jobs alone (one
-// product the catalog cannot serve, one photo whose server keeps failing)
-// do not, and those jobs spend their attempts as usual. While it is down the jobs wait
-// at the gate (queue.Config.Gate), their failures do not count against
-// their attempts (queue.Unavailable), and a prober repeats the last failed
-// call's probe with backoff until the dependency answers.
+// judged from the jobs' own calls, per scope (an S3 bucket; the catalog
+// has one): transient failures of tripAfter different jobs in a row in one
+// scope, with no success in that scope between, mark the dependency down
+// (a success reading photos from one bucket says nothing of writing
+// swatches to another). Failures of one or two jobs alone (one product the
+// catalog cannot serve, one photo whose server keeps failing) do not, and
+// those jobs spend their attempts as usual.
+//
+// While it is down the jobs wait at the gate (queue.Config.Gate), their
+// failures do not count against their attempts (queue.Unavailable), and a
+// prober repeats the probe of the scope that tripped it with backoff
+// until the dependency answers, or a job's call in that scope works.
 type dependency struct {
-	name  string
-	deps  *dependencies
+	name string
+	deps *dependencies
+
 	mu    sync.Mutex
-	fails map[string]bool // the jobs failing since the last success
+	fails map[string]map[string]bool // scope → jobs failing since the scope's last success
 	down  bool
+	scope string // the scope that tripped it
 	since time.Time
 	err   string
 	probe func(context.Context) error
 	back  chan struct{} // closed when the dependency is up again
+	// delay is the probe delay the last episode ended with, and upAt when
+	// a probe ended it: an episode that follows soon after starts probing
+	// there, not at probeMin, so that a dependency whose probe answers
+	// while the jobs' calls still fail (a partial outage, or jobs that
+	// fail for themselves) is retried ever more slowly.
+	delay time.Duration
+	upAt  time.Time
 }
 
 // dependencies are the worker's dependencies and their shared state: how
@@ -61,11 +74,20 @@ func newDependencies(m metrics, onChange func(d *dependency, down bool, err stri
 
 func (ds *dependencies) all() []*dependency { return []*dependency{ds.broker, ds.s3, ds.catalog} }
 
-// run makes probes run under ctx (the worker's Run).
+// run makes probes run under ctx (the worker's Run); when ctx ends, the
+// time paused so far is counted.
 func (ds *dependencies) run(ctx context.Context) {
 	ds.mu.Lock()
 	ds.ctx = ctx
 	ds.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		ds.mu.Lock()
+		defer ds.mu.Unlock()
+		if ds.nDown > 0 {
+			ds.m.paused.Add(time.Since(ds.pausedSince).Seconds())
+			ds.pausedSince = time.Now()
+		}
+	})
 }
 
 // gate blocks while object storage or the catalog is down.
@@ -91,82 +113,77 @@ func (ds *dependencies) paused(delta int) {
 	}
 }
 
-// ok records a call that worked.
-func (d *dependency) ok() {
+// ok records a call in scope that worked: the scope's failures are
+// forgotten, and a dependency down for that scope is up again.
+func (d *dependency) ok(scope string) {
 	d.mu.Lock()
-	clear(d.fails)
-	down := d.down
-	d.mu.Unlock()
-	if down {
-		d.setUp()
+	defer d.mu.Unlock()
+	delete(d.fails, scope)
+	if d.down && scope == d.scope {
+		d.setUpLocked()
 	}
 }
 
-// failed records a call for the job key that failed transiently, with a
-// probe that repeats it, and returns err marked queue.Unavailable when
-// the dependency is (now) down.
-func (d *dependency) failed(key string, err error, probe func(context.Context) error) error {
+// failed records a call for the job key in scope that failed transiently,
+// with a probe that repeats it (or asks the dependency as a whole), and
+// returns err marked queue.Unavailable when the dependency is (now) down.
+func (d *dependency) failed(scope, key string, err error, probe func(context.Context) error) error {
 	d.mu.Lock()
-	if d.fails == nil {
-		d.fails = map[string]bool{}
+	defer d.mu.Unlock()
+	if !d.down {
+		if d.fails == nil {
+			d.fails = map[string]map[string]bool{}
+		}
+		jobs := d.fails[scope]
+		if jobs == nil {
+			jobs = map[string]bool{}
+			d.fails[scope] = jobs
+		}
+		jobs[key] = true
+		if len(jobs) >= d.deps.tripAfter {
+			d.probe, d.scope = probe, scope
+			d.setDownLocked(err.Error())
+			go d.probeUntilUp(d.back)
+		}
+	} else if scope == d.scope {
+		d.probe = probe
 	}
-	if len(d.fails) < d.deps.tripAfter {
-		d.fails[key] = true
-	}
-	d.probe = probe
-	trip := !d.down && len(d.fails) >= d.deps.tripAfter
-	down := d.down || trip
-	if trip {
-		d.down, d.since, d.err, d.back = true, time.Now(), err.Error(), make(chan struct{})
-	}
-	d.mu.Unlock()
-	if trip {
-		d.tripped()
-		go d.probeUntilUp()
-	}
-	if down {
+	if d.down {
 		return queue.Unavailable(err)
 	}
 	return err
 }
 
-func (d *dependency) tripped() {
+// set records the broker's state from the readiness poll.
+func (d *dependency) set(down bool, err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	switch {
+	case down && !d.down:
+		d.setDownLocked(err.Error())
+	case !down && d.down:
+		d.setUpLocked()
+	}
+}
+
+// setDownLocked and setUpLocked change the state, with its gauge, paused
+// time and log, under d.mu: so that a trip and a recovery racing each
+// other leave the gauge as the state.
+func (d *dependency) setDownLocked(reason string) {
+	d.down, d.since, d.err, d.back = true, time.Now(), reason, make(chan struct{})
 	d.deps.m.depUp.WithLabelValues(d.name).Set(0)
 	if d != d.deps.broker {
 		d.deps.paused(1)
 	}
 	if d.deps.onChange != nil {
-		d.deps.onChange(d, true, d.err)
+		d.deps.onChange(d, true, reason)
 	}
 }
 
-// setBrokerState records the broker's state from the readiness poll.
-func (d *dependency) set(down bool, err error) {
-	if !down {
-		d.setUp()
-		return
-	}
-	d.mu.Lock()
-	trip := !d.down
-	if trip {
-		d.down, d.since, d.err, d.back = true, time.Now(), err.Error(), make(chan struct{})
-	}
-	d.mu.Unlock()
-	if trip {
-		d.tripped()
-	}
-}
-
-func (d *dependency) setUp() {
-	d.mu.Lock()
-	if !d.down {
-		d.mu.Unlock()
-		return
-	}
+func (d *dependency) setUpLocked() {
 	d.down = false
 	clear(d.fails)
 	close(d.back)
-	d.mu.Unlock()
 	d.deps.m.depUp.WithLabelValues(d.name).Set(1)
 	if d != d.deps.broker {
 		d.deps.paused(-1)
@@ -176,36 +193,47 @@ func (d *dependency) setUp() {
 	}
 }
 
-// probeUntilUp repeats the last failed call's probe with backoff until it
-// answers or the worker stops.
-func (d *dependency) probeUntilUp() {
+// probeUntilUp repeats the probe with backoff until it answers, the
+// episode whose channel back is ends otherwise (a job's call worked), or
+// the worker stops.
+func (d *dependency) probeUntilUp(back chan struct{}) {
 	d.deps.mu.Lock()
 	ctx := d.deps.ctx
 	d.deps.mu.Unlock()
+	d.mu.Lock()
 	delay := d.deps.probeMin
+	if time.Since(d.upAt) < 30*time.Second {
+		delay = max(delay, d.delay)
+	}
+	d.mu.Unlock()
 	for {
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return
+		case <-back:
+			t.Stop()
+			return
 		case <-t.C:
 		}
 		d.mu.Lock()
-		if !d.down {
-			d.mu.Unlock()
-			return // a job's call worked first
-		}
 		probe := d.probe
 		d.mu.Unlock()
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := probe(pctx)
 		cancel()
-		if err == nil {
-			d.setUp()
+		d.mu.Lock()
+		if d.back != back || !d.down {
+			d.mu.Unlock()
 			return
 		}
-		d.mu.Lock()
+		if err == nil {
+			d.delay, d.upAt = min(2*delay, d.deps.probeMax), time.Now()
+			d.setUpLocked()
+			d.mu.Unlock()
+			return
+		}
 		d.err = err.Error()
 		d.mu.Unlock()
 		delay = min(2*delay, d.deps.probeMax)

@@ -34,7 +34,7 @@ func (w *Worker) writeSwatch(ctx context.Context, job queue.Job, out string, png
 		case errors.Is(err, store.ErrNotFound):
 			o.IfMatch, o.IfNoneMatch = "", "*"
 		case err != nil:
-			return nil, w.storeError(ctx, out, fmt.Errorf("writing %s: %w", out, err))
+			return nil, w.storeError(ctx, out, true, fmt.Errorf("writing %s: %w", out, err))
 		default:
 			if f, ok := review.FixOf(info.Metadata); ok {
 				r := f.Result(job.ProductID, job.Image, out, int(info.Size))
@@ -48,7 +48,7 @@ func (w *Worker) writeSwatch(ctx context.Context, job queue.Job, out string, png
 		case errors.Is(err, store.ErrPreconditionFailed), o.IfMatch != "" && errors.Is(err, store.ErrNotFound):
 			continue // written (or deleted) since we looked: look again
 		case err != nil:
-			return nil, w.storeError(ctx, out, fmt.Errorf("writing %s: %w", out, err))
+			return nil, w.storeError(ctx, out, true, fmt.Errorf("writing %s: %w", out, err))
 		}
 		return nil, nil
 	}

@@ -32,7 +32,7 @@ func newMetrics(reg *prometheus.Registry) metrics {
 	buckets := prometheus.ExponentialBuckets(0.001, 2, 14) // 1 ms to 8 s
 	m := metrics{
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "palette_jobs_total", Help: "Jobs finished, by outcome (ok, dead_letter_permanent, dead_letter_exhausted, abandoned).",
+			Name: "palette_jobs_total", Help: "Jobs finished, by outcome (ok, dead_letter_permanent, dead_letter_exhausted, abandoned, dropped: not even a cut dead letter could be published).",
 		}, []string{"outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "palette_job_duration_seconds", Help: "Wall time of a job, retries included, by outcome.", Buckets: buckets,

@@ -106,8 +106,8 @@ type Config struct {
 	// Logger receives JSON logs; nil means slog's default.
 	Logger *slog.Logger
 	// OnOutcome, when set, is called once for every job that finished
-	// (with "ok", "dead_letter_permanent", "dead_letter_exhausted" or
-	// "abandoned", as palette_jobs_total counts them), from any
+	// (with "ok", "dead_letter_permanent", "dead_letter_exhausted",
+	// "abandoned" or "dropped", as palette_jobs_total counts them), from any
 	// goroutine. palette-worker -dev uses it for its summary.
 	OnOutcome func(outcome string)
 }
@@ -208,15 +208,17 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 
 	m := colormap.Default()
 	if cfg.Colormap != "" {
+		// Stat first: an edit landing between the two is then seen as a
+		// change by the first poll.
+		if fi, err := os.Stat(cfg.Colormap); err == nil {
+			w.cmapFile = fi
+		}
 		var err error
 		if m, err = colormap.Load(cfg.Colormap); err != nil {
 			return nil, err
 		}
 		if err := usable(cfg.Colormap, nil, m); err != nil {
 			return nil, err
-		}
-		if fi, err := os.Stat(cfg.Colormap); err == nil {
-			w.cmapFile = fi
 		}
 	}
 	w.cmap.Store(m)
@@ -330,6 +332,10 @@ func (w *Worker) Run(ctx context.Context) error {
 		"output", w.cfg.Output, "colormap", cmp.Or(w.cfg.Colormap, "embedded"), "unknown_names", w.cfg.UnknownNames.String(),
 		"memory_mib", w.cfg.Memory>>20)
 	w.ready.Store(true)
+	// Not ready from the moment it is told to stop: the drain can take
+	// the whole shutdown timeout.
+	stopReady := context.AfterFunc(ctx, func() { w.ready.Store(false) })
+	defer stopReady()
 	defer w.ready.Store(false)
 	return c.Run(ctx)
 }
@@ -367,19 +373,27 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 		}
 		t := time.Now()
 		var err error
-		names, err = w.catalog.Colors(ctx, job.ProductID)
+		var fromService bool
+		names, fromService, err = w.catalog.Lookup(ctx, job.ProductID)
 		w.m.stage.WithLabelValues("catalog").Observe(time.Since(t).Seconds())
 		switch {
 		case err == nil:
-			w.deps.catalog.ok()
+			if fromService {
+				w.deps.catalog.ok("")
+			}
 		case ctx.Err() != nil:
 			return queue.Result{}, err
+		case catalog.Busy(err):
+			return queue.Result{}, err // our own load, not the catalog: a plain retry
 		case catalog.Transient(err):
-			return queue.Result{}, w.deps.catalog.failed(job.ProductID, err, func(ctx context.Context) error {
-				if _, err := w.catalog.Colors(ctx, job.ProductID); catalog.Transient(err) {
-					return err
+			return queue.Result{}, w.deps.catalog.failed("", job.ProductID, err, func(ctx context.Context) error {
+				// The service answering at all is enough: the products
+				// whose lookups failed may be the trouble, and their jobs
+				// then spend their attempts when they try again.
+				if _, err := w.catalog.Colors(ctx, job.ProductID); !catalog.Transient(err) {
+					return nil
 				}
-				return nil
+				return w.catalog.Ping(ctx)
 			})
 		default:
 			return queue.Result{}, queue.Permanent(err)
@@ -415,7 +429,7 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 	data, err := w.router.Get(ctx, job.Image, palette.DefaultMaxBytes)
 	w.m.stage.WithLabelValues("fetch").Observe(time.Since(t).Seconds())
 	if err != nil {
-		return queue.Result{}, w.storeError(ctx, job.Image, fmt.Errorf("fetching %s: %w", job.Image, err))
+		return queue.Result{}, w.storeError(ctx, job.Image, false, fmt.Errorf("fetching %s: %w", job.Image, err))
 	}
 	w.storeOK(job.Image)
 
@@ -467,23 +481,37 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 }
 
 // storeError classifies a failed read or write of ref: permanent when no
-// retry can fix it; transient otherwise, and for S3, whose outage stops
-// every job, counted towards the s3 dependency being down.
-func (w *Worker) storeError(ctx context.Context, ref string, err error) error {
+// retry can fix it; transient otherwise. For S3, whose outage stops every
+// job, a transient failure counts towards the s3 dependency being down
+// (per bucket). For the worker's own output buckets (own), so do refused
+// credentials and a missing bucket: a rollout of bad keys or a deleted
+// bucket fails every job alike, and must be fixed and waited out rather
+// than dead-letter the backlog. For a photo they stay permanent: a job
+// may name any bucket, and a wrong one must not pause the worker.
+func (w *Worker) storeError(ctx context.Context, ref string, own bool, err error) error {
+	s3 := strings.HasPrefix(ref, "s3://")
 	switch {
-	case !store.IsTransient(err):
-		return queue.Permanent(err)
-	case ctx.Err() != nil || !strings.HasPrefix(ref, "s3://"):
+	case ctx.Err() != nil:
+		return err
+	case s3 && (store.IsTransient(err) || own && store.IsUnusable(err)):
+		return w.deps.s3.failed(bucketOf(ref), ref, err, func(ctx context.Context) error { return w.router.Ping(ctx, ref) })
+	case store.IsTransient(err):
 		return err
 	}
-	return w.deps.s3.failed(ref, err, func(ctx context.Context) error { return w.router.Ping(ctx, ref) })
+	return queue.Permanent(err)
 }
 
 // storeOK records a read or write of ref that worked.
 func (w *Worker) storeOK(ref string) {
 	if strings.HasPrefix(ref, "s3://") {
-		w.deps.s3.ok()
+		w.deps.s3.ok(bucketOf(ref))
 	}
+}
+
+// bucketOf is the bucket of an s3:// reference.
+func bucketOf(ref string) string {
+	b, _, _ := strings.Cut(strings.TrimPrefix(ref, "s3://"), "/")
+	return b
 }
 
 // watchColormap reloads the colour-map file when it changes: another
@@ -494,6 +522,7 @@ func (w *Worker) storeOK(ref string) {
 func (w *Worker) watchColormap(ctx context.Context) {
 	t := time.NewTicker(w.cfg.ReloadEvery)
 	defer t.Stop()
+	readErr := ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -504,12 +533,23 @@ func (w *Worker) watchColormap(ctx context.Context) {
 		if err != nil || sameFile(w.cmapFile, fi) {
 			continue
 		}
-		w.cmapFile = fi
 		m, err := colormap.Load(w.cfg.Colormap)
+		var le colormap.Errors
+		if err != nil && !errors.As(err, &le) {
+			// Not read (a swap in progress, a permission): try again at
+			// the next poll rather than wait for the next change; log
+			// each new reason once.
+			if err.Error() != readErr {
+				readErr = err.Error()
+				w.log.Warn("colour map not read; trying again", "file", w.cfg.Colormap, "err", err)
+			}
+			continue
+		}
+		readErr = ""
+		w.cmapFile = fi
 		if err != nil {
 			w.m.reloads.WithLabelValues("rejected").Inc()
-			var le colormap.Errors
-			if errors.As(err, &le) && len(le) > 0 {
+			if len(le) > 0 {
 				w.log.Error("colour map edit rejected; keeping the previous map", "file", w.cfg.Colormap, "errors", len(le), "first", le[0].Error())
 				w.cmapBad.Store(&mapRefusal{time.Now(), le[0].Error()})
 			} else {
