@@ -51,7 +51,7 @@ func TestDependencyTrip(t *testing.T) {
 	d = ds.s3
 	var err error
 	for i := range 3 {
-		d.ok("photos") // each job reads its photo fine...
+		d.ok("photos")                                              // each job reads its photo fine...
 		err = d.failed("out", fmt.Sprint("job", i), errDown, never) // ...and fails to write
 	}
 	if !queue.IsUnavailable(err) || up(d) {
