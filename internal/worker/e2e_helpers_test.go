@@ -1,13 +1,11 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -138,22 +136,10 @@ func procEnv(t testing.TB) []string {
 
 func mustPut(t testing.TB, c *s3.Client, bucket, key string, data []byte) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: &key,
-		Body: bytes.NewReader(data), ContentLength: aws.Int64(int64(len(data)))}); err != nil {
-		t.Fatalf("put s3://%s/%s: %v", bucket, key, err)
-	}
+	testinfra.Put(t, c, bucket, key, data)
 }
 
-func getObject(ctx context.Context, c *s3.Client, bucket, key string) ([]byte, error) {
-	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: &key})
-	if err != nil {
-		return nil, err
-	}
-	defer out.Body.Close()
-	return io.ReadAll(out.Body)
-}
+var getObject = testinfra.Get
 
 // listKeys lists every key of bucket.
 func listKeys(t testing.TB, c *s3.Client, bucket string) []string {
