@@ -21,7 +21,8 @@ import (
 // While it is down the jobs wait at the gate (queue.Config.Gate), their
 // failures do not count against their attempts (queue.Unavailable), and a
 // prober repeats the probe of the scope that tripped it with backoff
-// until the dependency answers, or a job's call in that scope works.
+// until the dependency answers, or a job's call in that scope works (see
+// also fallback).
 type dependency struct {
 	name string
 	deps *dependencies
@@ -41,7 +42,19 @@ type dependency struct {
 	// fail for themselves) is retried ever more slowly.
 	delay time.Duration
 	upAt  time.Time
+	// fallback, when set, is a probe of the dependency as a whole (the
+	// catalog's root), tried once the outage has lasted fallbackAfter:
+	// the calls that tripped it may fail for themselves (three products
+	// the catalog cannot serve), and must not pause the worker for good.
+	// fallbackAfter doubles each time the fallback ends an outage, so that
+	// a partial outage costs the jobs few attempts, and is reset when the
+	// probe itself or a job's call does.
+	fallback      func(context.Context) error
+	fallbackAfter time.Duration
 }
+
+// fallbackFirst is the first fallbackAfter.
+const fallbackFirst = time.Minute
 
 // dependencies are the worker's dependencies and their shared state: how
 // long the worker has been paused, and the context probes run under.
@@ -183,7 +196,6 @@ func (d *dependency) setDownLocked(reason string) {
 func (d *dependency) setUpLocked() {
 	d.down = false
 	clear(d.fails)
-	close(d.back)
 	d.deps.m.depUp.WithLabelValues(d.name).Set(1)
 	if d != d.deps.broker {
 		d.deps.paused(-1)
@@ -191,6 +203,7 @@ func (d *dependency) setUpLocked() {
 	if d.deps.onChange != nil {
 		d.deps.onChange(d, false, "")
 	}
+	close(d.back) // last: a job woken sees the metrics of the outage ended
 }
 
 // probeUntilUp repeats the probe with backoff until it answers, the
@@ -218,10 +231,18 @@ func (d *dependency) probeUntilUp(back chan struct{}) {
 		case <-t.C:
 		}
 		d.mu.Lock()
-		probe := d.probe
+		probe, fallback := d.probe, d.fallback
+		if d.fallbackAfter == 0 {
+			d.fallbackAfter = fallbackFirst
+		}
+		useFallback := fallback != nil && time.Since(d.since) >= d.fallbackAfter
 		d.mu.Unlock()
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := probe(pctx)
+		viaFallback := false
+		if err != nil && useFallback && fallback(pctx) == nil {
+			err, viaFallback = nil, true
+		}
 		cancel()
 		d.mu.Lock()
 		if d.back != back || !d.down {
@@ -230,6 +251,11 @@ func (d *dependency) probeUntilUp(back chan struct{}) {
 		}
 		if err == nil {
 			d.delay, d.upAt = min(2*delay, d.deps.probeMax), time.Now()
+			if viaFallback {
+				d.fallbackAfter *= 2
+			} else {
+				d.fallbackAfter = fallbackFirst
+			}
 			d.setUpLocked()
 			d.mu.Unlock()
 			return

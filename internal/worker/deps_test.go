@@ -142,3 +142,32 @@ func TestDependencyRace(t *testing.T) {
 		}
 	}
 }
+
+// Jobs that fail for themselves (three products the catalog cannot
+// serve) keep their own probe failing: the fallback, asking the service as
+// a whole, ends the pause once it has lasted fallbackAfter, and doubles
+// that for the next time.
+func TestDependencyFallback(t *testing.T) {
+	ds := testDeps(t)
+	ds.probeMin = 10 * time.Millisecond
+	d := ds.catalog
+	d.fallback = func(context.Context) error { return nil }
+	d.fallbackAfter = 300 * time.Millisecond
+	start := time.Now()
+	for i := range 3 {
+		d.failed("", fmt.Sprint("bad", i), errDown, func(context.Context) error { return errDown })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := ds.gate(ctx); err != nil {
+		t.Fatalf("the gate stayed shut: %v", err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("the fallback ended the pause after %v, before fallbackAfter", took)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fallbackAfter != 600*time.Millisecond {
+		t.Errorf("fallbackAfter %v after the fallback ended a pause, want doubled", d.fallbackAfter)
+	}
+}

@@ -256,6 +256,7 @@ func New(ctx context.Context, cfg Config) (*Worker, error) {
 			return nil, err
 		}
 		w.catalog = c
+		w.deps.catalog.fallback = c.Ping
 	case cfg.Catalog.Path != "":
 		return nil, fmt.Errorf("worker: a catalog JSON path (%q) but no catalog URL", cfg.Catalog.Path)
 	}
@@ -387,13 +388,10 @@ func (w *Worker) Handle(ctx context.Context, job queue.Job) (queue.Result, error
 			return queue.Result{}, err // our own load, not the catalog: a plain retry
 		case catalog.Transient(err):
 			return queue.Result{}, w.deps.catalog.failed("", job.ProductID, err, func(ctx context.Context) error {
-				// The service answering at all is enough: the products
-				// whose lookups failed may be the trouble, and their jobs
-				// then spend their attempts when they try again.
-				if _, err := w.catalog.Colors(ctx, job.ProductID); !catalog.Transient(err) {
-					return nil
+				if _, err := w.catalog.Colors(ctx, job.ProductID); catalog.Transient(err) {
+					return err
 				}
-				return w.catalog.Ping(ctx)
+				return nil
 			})
 		default:
 			return queue.Result{}, queue.Permanent(err)
