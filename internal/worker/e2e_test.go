@@ -393,7 +393,9 @@ func TestE2ES3Outage(t *testing.T) {
 	}
 	inFlight := metricValue(t, w, "palette_jobs_in_flight")
 	time.Sleep(outage) // (not a correctness wait)
-	if n := metricValue(t, w, "palette_jobs_in_flight"); n > inFlight {
+	// (One more is allowed: a fetch that passed the gate just before the
+	// worker saw S3 down.)
+	if n := metricValue(t, w, "palette_jobs_in_flight"); n > inFlight+1 {
 		t.Errorf("%v jobs in flight after %v of outage, %v when it began: jobs were still taken", n, outage, inFlight)
 	}
 	during := sumOffsets(topicEnds(t, brokers, e2eResults))
