@@ -51,6 +51,18 @@ type S3Server struct {
 	out    *Buffer
 }
 
+// Missing ends a test that needs a tool the machine lacks: it fails when
+// CI is set (make test installs every such tool, so in CI a missing one is
+// a broken setup, never a pass) and is skipped otherwise, with msg saying
+// how to install it.
+func Missing(tb testing.TB, msg string) {
+	tb.Helper()
+	if os.Getenv("CI") != "" {
+		tb.Fatal(msg + " (CI is set: make test must have installed it)")
+	}
+	tb.Skip(msg)
+}
+
 // Versitygw starts an S3 server for the test and stops it when the test
 // ends. The binary comes from $PALETTE_VERSITYGW or bin/versitygw at the
 // module root (make bin/versitygw); without it the test is skipped, or
@@ -62,11 +74,7 @@ func Versitygw(tb testing.TB) *S3Server {
 		bin = filepath.Join(moduleRoot(tb), "bin", "versitygw")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		msg := "versitygw not found at " + bin + " (run `make bin/versitygw` or set PALETTE_VERSITYGW): " + err.Error()
-		if os.Getenv("CI") != "" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg) // not in CI: guarded above
+		Missing(tb, "versitygw not found at "+bin+" (run `make bin/versitygw` or set PALETTE_VERSITYGW): "+err.Error())
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
