@@ -70,11 +70,13 @@ func ParseJob(value []byte) (Job, error) {
 	if err := json.Unmarshal(value, &raw); err != nil {
 		return Job{}, fmt.Errorf("%w: malformed JSON: %v", ErrBadJob, err)
 	}
-	if !bytes.Contains(bytes.ToLower(value), []byte(`\ufffd`)) && !bytes.ContainsRune(value, utf8.RuneError) {
-		for _, f := range [...][2]string{{"product_id", raw.ProductID}, {"image", raw.Image}, {"output", raw.Output}} {
-			if strings.ContainsRune(f[1], utf8.RuneError) {
-				return Job{}, fmt.Errorf("%w: %s holds an invalid UTF-16 escape", ErrBadJob, f[0])
-			}
+	// A U+FFFD in a field that the message does not spell (as the rune or
+	// as \ufffd) came from an invalid escape. The message is searched only
+	// when a field holds one, which is rare.
+	for _, f := range [...][2]string{{"product_id", raw.ProductID}, {"image", raw.Image}, {"output", raw.Output}} {
+		if strings.ContainsRune(f[1], utf8.RuneError) && !bytes.ContainsRune(value, utf8.RuneError) &&
+			!bytes.Contains(bytes.ToLower(value), []byte(`\ufffd`)) {
+			return Job{}, fmt.Errorf("%w: %s holds an invalid UTF-16 escape", ErrBadJob, f[0])
 		}
 	}
 	job := Job{V: JobVersion, ProductID: raw.ProductID, Image: raw.Image, Colors: raw.Colors, Output: raw.Output}

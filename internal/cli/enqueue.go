@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -227,7 +228,7 @@ func readJobsCSV(name string, br *bufio.Reader) ([]queue.Job, []lineError, error
 	for i := range head {
 		head[i] = strings.TrimSpace(strings.TrimPrefix(head[i], "\ufeff"))
 	}
-	if len(head) < 3 || len(head) > 4 || !equalFold(head, csvHeader[:len(head)]) {
+	if len(head) < 3 || len(head) > 4 || !slices.EqualFunc(head, csvHeader[:len(head)], strings.EqualFold) {
 		return nil, nil, fmt.Errorf(`%s:1: the CSV header must be "product_id,image,colors" or "product_id,image,colors,output", not %q`, name, strings.Join(head, ","))
 	}
 	var jobs []queue.Job
@@ -275,15 +276,6 @@ func readJobsCSV(name string, br *bufio.Reader) ([]queue.Job, []lineError, error
 // jobProblem is a ParseJob error without its "queue: bad job: " prefix.
 func jobProblem(err error) string {
 	return strings.TrimPrefix(err.Error(), queue.ErrBadJob.Error()+": ")
-}
-
-func equalFold(a, b []string) bool {
-	for i := range a {
-		if !strings.EqualFold(a[i], b[i]) {
-			return false
-		}
-	}
-	return len(a) == len(b)
 }
 
 func plural(n int, word string) string {

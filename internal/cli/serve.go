@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -47,9 +48,7 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	if fs.NArg() > 0 {
 		return usageError(env, "serve takes no arguments, got %q", fs.Args())
 	}
-	if *token == "" && env.Getenv != nil {
-		*token = env.Getenv("PALETTE_ADMIN_TOKEN")
-	}
+	*token = cmp.Or(*token, getenv(env, "PALETTE_ADMIN_TOKEN"))
 	// A token read from a file or a secret often ends in a newline, and
 	// the editor and the API trim the token typed: trim it here too, else
 	// no token ever matches (a token of blanks is none: read-only).
