@@ -135,6 +135,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Topics are c's jobs, results and dead-letter topics, defaults applied.
+func (c Config) Topics() (jobs, results, dlq string) {
+	c = c.withDefaults()
+	return c.Topic, c.ResultsTopic, c.DLQTopic
+}
+
 // Validate reports whether c, with defaults applied, is usable.
 func (c Config) Validate() error {
 	c = c.withDefaults()

@@ -178,7 +178,7 @@ fetch:
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if c.process(workCtx, ctx.Done(), writer, m) && tr.done(m.Partition, m.Offset) {
+			if c.process(workCtx, ctx, writer, m) && tr.done(m.Partition, m.Offset) {
 				select {
 				case kick <- struct{}{}:
 				default:
@@ -235,8 +235,9 @@ func (c *Consumer) commit(reader *kafka.Reader, tr *tracker) error {
 
 // process runs one message to a result or a dead-letter entry and reports
 // whether it is finished (its offset may be committed). It returns false if
-// the job was abandoned because the consumer is shutting down.
-func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *writers, m kafka.Message) bool {
+// the job was abandoned because the consumer is shutting down. The job runs
+// under ctx; stopCtx ends when the consumer stops taking jobs.
+func (c *Consumer) process(ctx, stopCtx context.Context, w *writers, m kafka.Message) bool {
 	start := time.Now()
 	hooks := c.cfg.Hooks
 	if hooks.OnInFlight != nil {
@@ -254,7 +255,7 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *wri
 		outcome(OutcomeAbandoned)
 		return false
 	}
-	hctx := context.WithValue(ctx, stoppingKey{}, stopping)
+	hctx := context.WithValue(ctx, stoppingKey{}, stopCtx.Done())
 
 	job, err := ParseJob(m.Value)
 	attempts := 0
@@ -294,7 +295,7 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *wri
 				// try again without spending an attempt.
 				attempts--
 				log.Info("queue: dependency down; job waits for it", "err", truncate(err.Error(), 256))
-				if !c.waitGate(ctx, stopping) || !sleepStop(c.backoff(1), stopping) {
+				if !c.waitGate(ctx, stopCtx) || !sleepCtx(stopCtx, c.backoff(1)) {
 					return abandon("waiting for a dependency", err)
 				}
 				continue
@@ -306,7 +307,7 @@ func (c *Consumer) process(ctx context.Context, stopping <-chan struct{}, w *wri
 			if hooks.OnRetry != nil {
 				hooks.OnRetry()
 			}
-			if !sleepStop(c.backoff(attempts), stopping) {
+			if !sleepCtx(stopCtx, c.backoff(attempts)) {
 				// Not exhausted: leave it for the next consumer.
 				outcome(OutcomeAbandoned)
 				return false
@@ -416,35 +417,16 @@ func cutHeaders(sizeKey, hashKey string, b []byte) []kafka.Header {
 	}
 }
 
-// waitGate waits for Config.Gate, giving up when the consumer stops; it
-// reports whether work may go on.
-func (c *Consumer) waitGate(ctx context.Context, stopping <-chan struct{}) bool {
+// waitGate waits for Config.Gate, giving up when the consumer stops
+// (stopCtx ends); it reports whether work may go on.
+func (c *Consumer) waitGate(ctx, stopCtx context.Context) bool {
 	if c.cfg.Gate == nil {
 		return true
 	}
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-stopping:
-			cancel()
-		case <-gctx.Done():
-		}
-	}()
+	defer context.AfterFunc(stopCtx, cancel)()
 	return c.cfg.Gate(gctx) == nil
-}
-
-// sleepStop sleeps for d unless stopping closes first; it reports whether
-// it slept the whole time.
-func sleepStop(d time.Duration, stopping <-chan struct{}) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-stopping:
-		return false
-	}
 }
 
 // call runs the handler, turning a panic into a permanent error.
@@ -489,16 +471,9 @@ func encodeResult(job Job, res Result, start time.Time) ([]byte, error) {
 type writers struct{ batched, solo *kafka.Writer }
 
 func (c *Consumer) newWriter(batchSize int) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:         kafka.TCP(c.cfg.Brokers...),
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		Async:        false,
-		BatchSize:    batchSize,
-		BatchTimeout: batchTimeout,
-		WriteTimeout: writeTimeout,
-		MaxAttempts:  3,
-	}
+	w := jobWriter(c.cfg.Brokers, "")
+	w.BatchSize, w.MaxAttempts = batchSize, 3
+	return w
 }
 
 func (w *writers) close(log *slog.Logger) {
@@ -620,19 +595,13 @@ func Enqueue(ctx context.Context, brokers []string, topic string, jobs ...Job) e
 // before ctx ends; the error says why the last one did not.
 func Ping(ctx context.Context, brokers []string) error {
 	err := errors.New("queue: no brokers")
+	var cl kafka.Client
 	for _, b := range brokers {
-		var conn *kafka.Conn
-		conn, err = kafka.DialContext(ctx, "tcp", b)
-		if err != nil {
-			continue
-		}
-		if dl, ok := ctx.Deadline(); ok {
-			conn.SetDeadline(dl)
-		}
-		_, err = conn.ApiVersions()
-		conn.Close()
-		if err == nil {
-			return nil
+		var resp *kafka.ApiVersionsResponse
+		if resp, err = cl.ApiVersions(ctx, &kafka.ApiVersionsRequest{Addr: kafka.TCP(b)}); err == nil {
+			if err = resp.Error; err == nil {
+				return nil
+			}
 		}
 	}
 	return fmt.Errorf("queue: brokers %s: %w", strings.Join(brokers, ","), err)

@@ -88,7 +88,7 @@ func Follow(ctx context.Context, cfg FollowConfig, fn func(Record)) error {
 	defer wg.Wait()
 	tick := time.NewTicker(cfg.Rediscover)
 	defer tick.Stop()
-	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: 10 * time.Second}
+	client := adminClient(cfg.Brokers)
 	for {
 		resp, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: cfg.Topics})
 		switch {
@@ -198,10 +198,4 @@ func offsetAt(ctx context.Context, brokers []string, topic string, partition int
 		return off, err
 	}
 	return 0, err
-}
-
-// Topics are c's jobs, results and dead-letter topics, defaults applied.
-func (c Config) Topics() (jobs, results, dlq string) {
-	c = c.withDefaults()
-	return c.Topic, c.ResultsTopic, c.DLQTopic
 }

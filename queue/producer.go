@@ -119,3 +119,23 @@ func jobMessages(jobs []Job) ([]kafka.Message, error) {
 	}
 	return msgs, nil
 }
+
+// jobWriter is the writer of messages to topic (empty: each message names
+// its own): keyed partitioning (murmur2, as the Java clients), acknowledged
+// by all in-sync replicas. Every writer of the package starts from it.
+func jobWriter(brokers []string, topic string) *kafka.Writer {
+	return &kafka.Writer{
+		Addr:         kafka.TCP(brokers...),
+		Topic:        topic,
+		Balancer:     &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll,
+		BatchTimeout: batchTimeout,
+		WriteTimeout: writeTimeout,
+	}
+}
+
+// adminClient is a client for requests about topics and groups (metadata,
+// offsets) to brokers.
+func adminClient(brokers []string) *kafka.Client {
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: writeTimeout}
+}

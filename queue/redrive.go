@@ -91,19 +91,6 @@ func redriven(m kafka.Message, l Letter) kafka.Message {
 	return kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}
 }
 
-// jobWriter is the writer of job messages to topic: keyed partitioning
-// (murmur2, as the Java clients), acknowledged by all in-sync replicas.
-func jobWriter(brokers []string, topic string) *kafka.Writer {
-	return &kafka.Writer{
-		Addr:         kafka.TCP(brokers...),
-		Topic:        topic,
-		Balancer:     &kafka.Murmur2Balancer{},
-		RequiredAcks: kafka.RequireAll,
-		BatchTimeout: batchTimeout,
-		WriteTimeout: writeTimeout,
-	}
-}
-
 // RedriveOne re-publishes the one dead letter at partition/offset of topic
 // from to topic to, as [Redrive] does (same key and value, the error
 // headers dropped, [HeaderRedrivenFrom] added), and returns it once all
@@ -122,7 +109,7 @@ func RedriveOne(ctx context.Context, brokers []string, from string, partition in
 	if from == to {
 		return Letter{}, fmt.Errorf("queue: redrive from %q to itself", from)
 	}
-	ends, err := partitionOffsets(ctx, brokers, from, []int{partition})
+	ends, err := partitionOffsets(ctx, adminClient(brokers), from, []int{partition})
 	if err != nil {
 		return Letter{}, err
 	}
@@ -164,12 +151,11 @@ func RedriveOne(ctx context.Context, brokers []string, from string, partition in
 type span struct{ first, end int64 }
 
 // partitionOffsets lists the first and end offsets of partitions of topic.
-func partitionOffsets(ctx context.Context, brokers []string, topic string, partitions []int) (map[int]span, error) {
+func partitionOffsets(ctx context.Context, cl *kafka.Client, topic string, partitions []int) (map[int]span, error) {
 	var reqs []kafka.OffsetRequest
 	for _, p := range partitions {
 		reqs = append(reqs, kafka.FirstOffsetOf(p), kafka.LastOffsetOf(p))
 	}
-	cl := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: writeTimeout}
 	resp, err := cl.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: reqs}})
 	if err != nil {
 		return nil, fmt.Errorf("queue: listing the offsets of %s: %w", topic, err)
@@ -470,7 +456,7 @@ func Redrive(ctx context.Context, cfg RedriveConfig) (RedriveReport, error) {
 // pendingPartitions returns the end offset, seen now, of each partition of
 // cfg.From where cfg.Group has letters left.
 func pendingPartitions(ctx context.Context, cfg RedriveConfig) (map[int]int64, error) {
-	cl := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Timeout: writeTimeout}
+	cl := adminClient(cfg.Brokers)
 	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{cfg.From}})
 	if err != nil {
 		return nil, fmt.Errorf("queue: redrive: metadata of %s: %w", cfg.From, err)
@@ -490,7 +476,7 @@ func pendingPartitions(ctx context.Context, cfg RedriveConfig) (map[int]int64, e
 	if len(parts) == 0 {
 		return nil, fmt.Errorf("queue: redrive: topic %s has no partitions", cfg.From)
 	}
-	spans, err := partitionOffsets(ctx, cfg.Brokers, cfg.From, parts)
+	spans, err := partitionOffsets(ctx, cl, cfg.From, parts)
 	if err != nil {
 		return nil, err
 	}

@@ -32,7 +32,7 @@ func runServe(ctx context.Context, args []string, env Env) int {
 	allow := fs.String("allow-hosts", "", "hosts https:// image addresses may come from, comma-separated (*.example.com allowed); none: uploads only")
 	size := fs.Int("size", render.DefaultSize, fmt.Sprintf("default swatch side in pixels (%d to %d)", render.MinSize, render.MaxSize))
 	brokers := fs.String("brokers", "", "Kafka brokers (host:port, comma-separated): serve the review list (/v1/review) from the palette.results and palette.jobs.dlq topics, and send dead letters again with the admin token; none: no review list")
-	revWindow := fs.Duration("review-window", 7*24*time.Hour, "how far back the review list reads the topics")
+	revWindow := fs.Duration("review-window", review.DefaultWindow, "how far back the review list reads the topics")
 	revMax := fs.Int("review-max", review.DefaultMax, "most items the review list keeps")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: palettecli serve [-http ADDR] [-colormap FILE] [-admin-token TOKEN] [-allow-hosts HOSTS] [-brokers ADDR]")
@@ -87,9 +87,7 @@ func runServe(ctx context.Context, args []string, env Env) int {
 			return usageError(env, "%v", err)
 		}
 		mux := http.NewServeMux()
-		for _, p := range review.Paths {
-			mux.Handle(p, h)
-		}
+		review.Mount(mux, h)
 		mux.Handle("/", srv)
 		handler = mux
 	}
@@ -137,16 +135,13 @@ func followReview(ctx context.Context, brokers []string, token string, window ti
 	if window <= 0 || max <= 0 {
 		return nil, fmt.Errorf("-review-window %v and -review-max %d must be positive", window, max)
 	}
-	jobs, results, dlq := queue.Config{}.Topics()
-	idx := review.NewIndex(review.IndexConfig{ResultsTopic: results, DLQTopic: dlq, Max: max, Window: window})
-	h, err := review.NewHandler(review.Config{Index: idx, AdminToken: token, Logger: log,
-		Redrive: func(ctx context.Context, partition int, offset int64) (queue.Letter, error) {
-			return queue.RedriveOne(ctx, brokers, dlq, partition, offset, jobs)
-		}})
+	topics := review.TopicsOf(queue.Config{Brokers: brokers})
+	idx := topics.NewIndex(max, window)
+	h, err := review.NewHandler(review.Config{Index: idx, AdminToken: token, Logger: log, Redrive: topics.Redrive})
 	if err != nil {
 		return nil, err
 	}
-	go queue.Follow(ctx, queue.FollowConfig{Brokers: brokers, Topics: []string{results, dlq}, Since: time.Now().Add(-window), Logger: log}, idx.Apply)
+	go topics.Follow(ctx, idx, time.Now().Add(-window), log)
 	return h, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 
 // Review defaults.
 const (
-	DefaultReviewWindow = 7 * 24 * time.Hour
+	DefaultReviewWindow = review.DefaultWindow
 	DefaultReviewMax    = review.DefaultMax
 )
 
@@ -60,35 +61,34 @@ type reviewer struct {
 	handler *review.Handler
 	index   *review.Index
 	pub     *queue.Publisher
-	follow  queue.FollowConfig
+	topics  review.Topics
+	since   time.Time
+	log     *slog.Logger
 }
 
 // newReviewer builds the review API on the worker's stores, output
 // policy, admin token and topics.
 func newReviewer(w *Worker) (*reviewer, error) {
 	cfg := w.cfg
-	jobs, results, dlq := cfg.Queue.Topics()
 	if cfg.ReviewWindow == 0 {
 		cfg.ReviewWindow = DefaultReviewWindow
 	}
 	if cfg.ReviewWindow < 0 || cfg.ReviewMax < 0 {
 		return nil, fmt.Errorf("worker: review window %v and max %d must not be negative", cfg.ReviewWindow, cfg.ReviewMax)
 	}
-	idx := review.NewIndex(review.IndexConfig{ResultsTopic: results, DLQTopic: dlq, Max: cfg.ReviewMax, Window: cfg.ReviewWindow})
-	pub, err := queue.NewPublisher(cfg.Queue.Brokers, results)
+	topics := review.TopicsOf(cfg.Queue)
+	idx := topics.NewIndex(cfg.ReviewMax, cfg.ReviewWindow)
+	pub, err := queue.NewPublisher(topics.Brokers, topics.Results)
 	if err != nil {
 		return nil, err
 	}
-	brokers := cfg.Queue.Brokers
 	h, err := review.NewHandler(review.Config{
-		Index:       idx,
-		AdminToken:  cfg.AdminToken,
-		Objects:     w.router,
-		CheckOutput: func(out, image string) error { return store.CheckOutput(out, image, cfg.OutputAllow) },
-		Publish:     pub.Publish,
-		Redrive: func(ctx context.Context, partition int, offset int64) (queue.Letter, error) {
-			return queue.RedriveOne(ctx, brokers, dlq, partition, offset, jobs)
-		},
+		Index:        idx,
+		AdminToken:   cfg.AdminToken,
+		Objects:      w.router,
+		CheckOutput:  func(out, image string) error { return store.CheckOutput(out, image, cfg.OutputAllow) },
+		Publish:      pub.Publish,
+		Redrive:      topics.Redrive,
 		Size:         cfg.Size,
 		CacheControl: cfg.CacheControl,
 		Logger:       w.log,
@@ -96,17 +96,11 @@ func newReviewer(w *Worker) (*reviewer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reviewer{handler: h, index: idx, pub: pub, follow: queue.FollowConfig{
-		Brokers: brokers, Topics: []string{results, dlq}, Since: time.Now().Add(-cfg.ReviewWindow), Logger: w.log,
-	}}, nil
+	return &reviewer{handler: h, index: idx, pub: pub, topics: topics, since: time.Now().Add(-cfg.ReviewWindow), log: w.log}, nil
 }
 
 // mount serves the review API on mux.
-func (rv *reviewer) mount(mux *http.ServeMux) {
-	for _, p := range review.Paths {
-		mux.Handle(p, rv.handler)
-	}
-}
+func (rv *reviewer) mount(mux *http.ServeMux) { review.Mount(mux, rv.handler) }
 
 // start follows the results and dead-letter topics into the list until
 // ctx is done; stop waits for that and closes the producer.
@@ -114,7 +108,7 @@ func (rv *reviewer) start(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		queue.Follow(ctx, rv.follow, rv.index.Apply)
+		rv.topics.Follow(ctx, rv.index, rv.since, rv.log)
 	}()
 	return func() {
 		<-done
