@@ -32,6 +32,12 @@ func analysisImage(data []byte, o *Options) (*image.NRGBA, error) {
 	return Shrink(img, o.AnalysisPixels), nil
 }
 
+// dcScale reports whether a JPEG of px pixels is analysed at 1/8 scale,
+// from its DC coefficients (when jpegdc decodes it).
+func dcScale(px int64, o *Options) bool {
+	return px >= DCMinPixels && int64(o.AnalysisPixels) <= px/64
+}
+
 // dcAnalysis is the analysis image from the DC coefficients of a large
 // JPEG, or nil when the full decoder must be used (it also reports the
 // errors of a bad file).
@@ -44,8 +50,8 @@ func dcAnalysis(data []byte, o *Options) (small *image.NRGBA) {
 		return nil
 	}
 	px := int64(cfg.Width) * int64(cfg.Height)
-	if px < DCMinPixels || px > o.Limits.maxPixels() || int64(o.AnalysisPixels) > px/64 {
-		return nil // small, refused, or an explicit budget finer than 1/8 scale
+	if !dcScale(px, o) || px > o.Limits.maxPixels() {
+		return nil // small, an explicit budget finer than 1/8 scale, or refused
 	}
 	defer func() {
 		if recover() != nil {

@@ -126,28 +126,15 @@ func ReadImage(r io.Reader, lim *Limits) ([]byte, error) {
 // DecodeBytes is Decode for an image already in memory; lim.MaxBytes is
 // checked against len(data).
 func DecodeBytes(data []byte, lim *Limits) (img image.Image, format string, err error) {
-	if len(data) == 0 {
-		return nil, "", ErrEmpty
-	}
-	if max := lim.maxBytes(); int64(len(data)) > max {
-		return nil, "", fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), max)
+	cfg, format, err := header(data, lim)
+	if err != nil {
+		return nil, format, err
 	}
 	defer func() {
 		if recover() != nil {
 			img, err = nil, fmt.Errorf("%w: the %s decoder failed on malformed data", ErrCorrupt, formatName(format))
 		}
 	}()
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return nil, format, classify(format, err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, format, fmt.Errorf("%w: %s header gives %d×%d pixels", ErrCorrupt, format, cfg.Width, cfg.Height)
-	}
-	if px, max := int64(cfg.Width)*int64(cfg.Height), lim.maxPixels(); px > max {
-		return nil, format, fmt.Errorf("%w: %s of %d×%d is %d pixels, limit %d",
-			ErrTooManyPx, format, cfg.Width, cfg.Height, px, max)
-	}
 	if format == "jpeg" {
 		// imaging reads the EXIF orientation while the JPEG decodes.
 		img, err = imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
@@ -163,6 +150,35 @@ func DecodeBytes(data []byte, lim *Limits) (img image.Image, format string, err 
 			ErrCorrupt, format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
 	return img, format, nil
+}
+
+// header reads data's image header and checks it against lim: not empty,
+// within lim's bytes and pixels, a positive size. A decoder that panics on
+// a malformed header is ErrCorrupt.
+func header(data []byte, lim *Limits) (cfg image.Config, format string, err error) {
+	if len(data) == 0 {
+		return cfg, "", ErrEmpty
+	}
+	if max := lim.maxBytes(); int64(len(data)) > max {
+		return cfg, "", fmt.Errorf("%w: %d bytes, limit %d", ErrTooLarge, len(data), max)
+	}
+	defer func() {
+		if recover() != nil {
+			err = fmt.Errorf("%w: the %s decoder failed on a malformed header", ErrCorrupt, formatName(format))
+		}
+	}()
+	cfg, format, err = image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return cfg, format, classify(format, err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return cfg, format, fmt.Errorf("%w: %s header gives %d×%d pixels", ErrCorrupt, format, cfg.Width, cfg.Height)
+	}
+	if px, max := int64(cfg.Width)*int64(cfg.Height), lim.maxPixels(); px > max {
+		return cfg, format, fmt.Errorf("%w: %s of %d×%d is %d pixels, limit %d",
+			ErrTooManyPx, format, cfg.Width, cfg.Height, px, max)
+	}
+	return cfg, format, nil
 }
 
 // consistent checks the decoded bounds against the header: the same size,
