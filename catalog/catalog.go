@@ -200,6 +200,7 @@ type Client struct {
 	sem     *semaphore.Weighted
 	breaker *gobreaker.CircuitBreaker[[]string]
 	lastErr atomic.Pointer[string] // detail of the last failure, for "circuit open" errors
+	root    string                 // the root of the service's host, for Ping
 	m       metrics
 }
 
@@ -233,6 +234,7 @@ func New(cfg Config) (*Client, error) {
 	tr.MaxIdleConnsPerHost = cfg.Concurrency // keep a connection per call slot
 	c := &Client{
 		cfg:   cfg,
+		root:  rootOf(tmpl.url("p")),
 		tmpl:  tmpl,
 		path:  path,
 		http:  &http.Client{Transport: tr},

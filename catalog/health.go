@@ -15,11 +15,7 @@ import (
 // a catalog outage, since the products whose lookups failed may be the
 // trouble rather than the service.
 func (c *Client) Ping(ctx context.Context) error {
-	u, err := url.Parse(c.tmpl.url("ping"))
-	if err != nil {
-		return err
-	}
-	root := (&url.URL{Scheme: u.Scheme, User: u.User, Host: u.Host, Path: "/"}).String()
+	root := c.root
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, root, nil)
@@ -36,6 +32,15 @@ func (c *Client) Ping(ctx context.Context) error {
 		return fmt.Errorf("catalog: %s: status %d", root, resp.StatusCode)
 	}
 	return nil
+}
+
+// rootOf is the root of the host of a product's URL.
+func rootOf(productURL string) string {
+	u, err := url.Parse(productURL)
+	if err != nil {
+		return ""
+	}
+	return (&url.URL{Scheme: u.Scheme, User: u.User, Host: u.Host, Path: "/"}).String()
 }
 
 // Busy reports whether err is a lookup that never reached the service
