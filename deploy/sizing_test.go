@@ -112,23 +112,15 @@ func sizingRun(b *testing.B, img string, penv []string, c corev1.Container, phot
 	})
 	elapsed := time.Since(start)
 	b.StopTimer()
-	pid := strings.TrimSpace(podman(b, penv, "inspect", "--format", "{{.State.Pid}}", w.name))
-	status, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
+	pid, err := strconv.Atoi(strings.TrimSpace(podman(b, penv, "inspect", "--format", "{{.State.Pid}}", w.name)))
 	if err != nil {
 		b.Fatal(err)
 	}
-	var kib float64
-	for _, l := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			kib, err = strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
+	kb, err := testinfra.ProcStatusKB(pid, "VmHWM")
+	if err != nil {
+		b.Fatal(err)
 	}
-	if kib == 0 {
-		b.Fatalf("no VmHWM in /proc/%s/status", pid)
-	}
+	kib := float64(kb)
 	return float64(len(jobs)) / elapsed.Seconds(), kib / 1024
 }
 

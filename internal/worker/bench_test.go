@@ -13,7 +13,6 @@ package worker
 // are redone below on testing.TB.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -34,6 +33,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/internal/testinfra"
 	"github.com/palette-dev/palette/queue"
 )
 
@@ -240,22 +240,6 @@ func BenchmarkWorker(b *testing.B) {
 	b.ReportMetric(inproc.Seconds()/e2e.Seconds(), "ratio")
 }
 
-// vmHWM reads the peak resident set size of pid, in kB, from /proc.
-func vmHWM(pid int) (int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if v, ok := strings.CutPrefix(s.Text(), "VmHWM:"); ok {
-			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
-}
-
 // rssJobs is the number of jobs of the 2000×2500 photo per op.
 const rssJobs = 60
 
@@ -314,7 +298,7 @@ func BenchmarkWorkerRSS(b *testing.B) {
 		rc.wait(b, want)
 	}
 	b.StopTimer()
-	kb, err := vmHWM(cmd.Process.Pid)
+	kb, err := testinfra.ProcStatusKB(cmd.Process.Pid, "VmHWM")
 	kill()
 	if err != nil {
 		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)

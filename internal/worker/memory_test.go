@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/palette-dev/palette"
+	"github.com/palette-dev/palette/internal/testinfra"
 	"github.com/palette-dev/palette/queue"
 )
 
@@ -163,12 +163,12 @@ func TestMemoryBoundRSS(t *testing.T) {
 	enqueueJobs(t, brokers, jobs)
 	rc.wait(t, int64(n))
 	took := time.Since(start)
-	peak, err := vmHWM(cmd.Process.Pid)
+	peak, err := testinfra.ProcStatusKB(cmd.Process.Pid, "VmHWM")
 	if err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(freeEvery + 2*time.Second)
-	idle, _ := vmRSS(cmd.Process.Pid)
+	idle, _ := testinfra.ProcStatusKB(cmd.Process.Pid, "VmRSS")
 	for _, p := range big {
 		t.Logf("%s: %d bytes", p.name, len(p.data))
 	}
@@ -179,20 +179,6 @@ func TestMemoryBoundRSS(t *testing.T) {
 	if peak > 256<<10 {
 		t.Errorf("peak RSS %d MB, above 256 MB\n%s", peak>>10, tail(out.String(), 2000))
 	}
-}
-
-// vmRSS is the resident set of process pid in kB.
-func vmRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
-			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
 func tail(s string, n int) string {
