@@ -13,7 +13,6 @@ package worker
 // are redone below on testing.TB.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -28,7 +27,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -80,21 +78,11 @@ func benchPhotos(tb testing.TB) []benchPhoto {
 
 // benchUpload creates the photo and swatch buckets and uploads photos as
 // s3://catalog-images/<name>.
-func benchUpload(tb testing.TB, endpoint string, photos []benchPhoto) {
+func benchUpload(tb testing.TB, c *s3.Client, photos []benchPhoto) {
 	tb.Helper()
-	c := s3Client(endpoint)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	for _, bk := range []string{photoBucket, swatchBucket} {
-		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bk)}); err != nil {
-			tb.Fatalf("create bucket %s: %v", bk, err)
-		}
-	}
+	testinfra.CreateBuckets(tb, c, photoBucket, swatchBucket)
 	for _, p := range photos {
-		if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(photoBucket), Key: aws.String(p.name),
-			Body: bytes.NewReader(p.data), ContentLength: aws.Int64(int64(len(p.data)))}); err != nil {
-			tb.Fatalf("put %s: %v", p.name, err)
-		}
+		testinfra.Put(tb, c, photoBucket, p.name, p.data)
 	}
 }
 
@@ -202,9 +190,10 @@ const benchRepeats = 40
 // ratio the first over the second (the bar is 0.8).
 func BenchmarkWorker(b *testing.B) {
 	photos := benchPhotos(b)
-	endpoint := startVersitygw(b).Endpoint()
+	g := startVersitygw(b)
+	endpoint := g.Endpoint()
 	brokers := startKafka(b)
-	benchUpload(b, endpoint, photos)
+	benchUpload(b, g.Client(), photos)
 	conc := runtime.GOMAXPROCS(0)
 
 	cfg := s3WorkerConfig(brokers, endpoint, "bench")
@@ -257,9 +246,10 @@ func BenchmarkWorkerRSS(b *testing.B) {
 	if photo.data == nil {
 		b.Fatal("kleiber_2000x2500_q85.jpg is not among the bench photos")
 	}
-	endpoint := startVersitygw(b).Endpoint()
+	g := startVersitygw(b)
+	endpoint := g.Endpoint()
 	brokers := startKafka(b)
-	benchUpload(b, endpoint, []benchPhoto{photo})
+	benchUpload(b, g.Client(), []benchPhoto{photo})
 
 	bin := workerBinary(b)
 	out := &e2eBuffer{}

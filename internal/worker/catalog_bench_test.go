@@ -59,9 +59,10 @@ func catalogBenchJobList(prefix string, photos []benchPhoto, withColors bool) []
 // while the round runs, the rest of the catalog client at its defaults.
 func BenchmarkWorkerCatalog(b *testing.B) {
 	photos := benchPhotos(b)
-	endpoint := startVersitygw(b).Endpoint()
+	g := startVersitygw(b)
+	endpoint := g.Endpoint()
 	brokers := startKafka(b)
-	benchUpload(b, endpoint, photos)
+	benchUpload(b, g.Client(), photos)
 	cs := newCatalogServer(b, func(string) ([]string, bool) { return benchColors, true })
 	cs.delay = catalogBenchDelay
 

@@ -268,7 +268,7 @@ func twoColourPhotos(t *testing.T, photos []photo) []photo {
 func TestE2ECatalog(t *testing.T) {
 	t.Parallel()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	photos := twoColourPhotos(t, setupPhotos(t, sc))
 	wl := newCatalogWorkload(t, photos, "CAT", 5, 30)
@@ -350,7 +350,7 @@ func TestE2ECatalog(t *testing.T) {
 func TestE2ECatalogOutage(t *testing.T) {
 	t.Parallel()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	photos := twoColourPhotos(t, setupPhotos(t, sc))
 	wl := newCatalogWorkload(t, photos, "OUT", 4, 20)
@@ -419,7 +419,7 @@ func TestE2ECatalogOutage(t *testing.T) {
 func TestE2ECatalogDeadLetter(t *testing.T) {
 	t.Parallel()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	photos := twoColourPhotos(t, setupPhotos(t, sc))
 	wl := newCatalogWorkload(t, photos, "OK", 3, 6)
@@ -485,7 +485,7 @@ func TestE2ECatalogDeadLetter(t *testing.T) {
 func TestE2ECatalogFlags(t *testing.T) {
 	t.Parallel()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	photos := twoColourPhotos(t, setupPhotos(t, sc))
 	wl := newCatalogWorkload(t, photos, "FLAG", 3, 9)

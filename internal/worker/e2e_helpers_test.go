@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,22 +103,6 @@ func startVersitygw(t testing.TB) *testinfra.S3Server { return testinfra.Versity
 // e2eBuffer collects a subprocess's output.
 type e2eBuffer = testinfra.Buffer
 
-// s3Client is a plain SDK client with versitygw's credentials, for setting
-// up and checking buckets.
-func s3Client(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region: "us-east-1",
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "K", SecretAccessKey: "S"}, nil
-		}),
-		BaseEndpoint:               aws.String(endpoint),
-		UsePathStyle:               true,
-		RetryMaxAttempts:           1,
-		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
-		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
-	})
-}
-
 // procEnv is the environment of a palette-worker subprocess: this one's,
 // with the AWS chain pointed at versitygw's credentials only.
 func procEnv(t testing.TB) []string {
@@ -167,25 +150,12 @@ type photo struct {
 	data   []byte
 }
 
+// samplePhotos reads the sample photos of testdata/images.
 func samplePhotos(t testing.TB) []photo {
 	t.Helper()
-	dir := filepath.Join("..", "..", "testdata", "images")
-	f, err := os.Open(filepath.Join(dir, "manifest.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []photo
-	for _, r := range recs[1:] {
-		data, err := os.ReadFile(filepath.Join(dir, r[0]))
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, photo{name: r[0], colors: strings.Split(r[1], "|"), data: data})
+	for _, p := range testinfra.SamplePhotos(t) {
+		out = append(out, photo{name: p.Name, colors: p.Colors, data: p.Data})
 	}
 	return out
 }
@@ -194,13 +164,7 @@ func samplePhotos(t testing.TB) []photo {
 // photos as s3://catalog-images/<name>.
 func setupPhotos(t testing.TB, c *s3.Client) []photo {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	for _, b := range []string{photoBucket, swatchBucket} {
-		if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(b)}); err != nil {
-			t.Fatalf("create bucket %s: %v", b, err)
-		}
-	}
+	testinfra.CreateBuckets(t, c, photoBucket, swatchBucket)
 	photos := samplePhotos(t)
 	for _, p := range photos {
 		mustPut(t, c, photoBucket, p.name, p.data)

@@ -148,7 +148,7 @@ func wrongName(t *testing.T, p photo) string {
 // the next job regenerates the swatch; a dead letter can be sent again.
 func TestReviewE2E(t *testing.T) {
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	photos := setupPhotos(t, sc)
 	mustPut(t, sc, photoBucket, "poison/text.jpg", []byte("this is a text file, not a photo\n"))
@@ -363,7 +363,7 @@ func photoData(t *testing.T, photos []photo, image string) []byte {
 // full job (Handle) at the end finds the fix and keeps it.
 func TestReviewFixRace(t *testing.T) {
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	photos := setupPhotos(t, sc)
 	cfg := s3WorkerConfig(brokers, g.Endpoint(), "review-race")

@@ -201,7 +201,7 @@ func TestE2EWorkerS3(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, 180, 5)
 	if n := len(wl.ids()); n != 200 {
@@ -309,7 +309,7 @@ func TestE2ECrash(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, 250, 2)
 	wl.enqueue(t, brokers)
@@ -369,7 +369,7 @@ func TestE2ES3Outage(t *testing.T) {
 		jobs = n
 	}
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, jobs, 0)
 	wl.enqueue(t, brokers)
@@ -471,7 +471,7 @@ func TestE2EScaleOut(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	wl := newWorkload(t, sc, 300, 1)
 	args := subprocessArgs(brokers, g.Endpoint(), "split")

@@ -143,7 +143,7 @@ func TestMemoryBoundRSS(t *testing.T) {
 	for _, p := range samplePhotos(t)[:5] {
 		photos = append(photos, benchPhoto{p.name, p.data})
 	}
-	benchUpload(t, g.Endpoint(), photos)
+	benchUpload(t, g.Client(), photos)
 
 	out := &e2eBuffer{}
 	cmd := exec.Command(workerBinary(t),

@@ -56,9 +56,10 @@ func BenchmarkWorkerPinned(b *testing.B) {
 	b.Cleanup(func() { pinProcess(b, os.Getpid(), &all) })
 
 	photos := benchPhotos(b)
-	endpoint := startVersitygw(b).Endpoint()
+	g := startVersitygw(b)
+	endpoint := g.Endpoint()
 	brokers := startKafka(b)
-	benchUpload(b, endpoint, photos)
+	benchUpload(b, g.Client(), photos)
 	rc := countResults(b, brokers)
 
 	out := &e2eBuffer{}

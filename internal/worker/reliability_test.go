@@ -211,7 +211,7 @@ func TestE2EOversizedJobWorker(t *testing.T) {
 func TestE2EOutputPolicyS3(t *testing.T) {
 	t.Parallel()
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	brokers := startKafka(t)
 	photos := setupPhotos(t, sc)
 	p := photos[0]

@@ -92,7 +92,7 @@ func TestE2EBrokerRestart(t *testing.T) {
 	start := time.Now()
 	const before, after = 120, 60
 	g := startVersitygw(t)
-	sc := s3Client(g.Endpoint())
+	sc := g.Client()
 	k := startRestartableKafka(t)
 	brokers := k.brokers()
 	wl := newWorkload(t, sc, before+after, 0)
