@@ -10,11 +10,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -107,8 +105,7 @@ func TestCatalogLimits(t *testing.T) {
 // without colours gets the catalog's; a job with colours never asks; each
 // catalog failure is classed as the queue must treat it.
 func TestHandleCatalog(t *testing.T) {
-	base, _, photo := localSetup(t)
-	root := base.LocalRoot
+	cfg, img, photo := localSetup(t)
 	cs := newCatalogServer(t, table(map[string][]string{
 		"P1": {"Red", "Blue"}, "EMPTY": {}, "ODD": {"Blorange"},
 	}))
@@ -118,13 +115,8 @@ func TestHandleCatalog(t *testing.T) {
 		}
 		return 0
 	})
-	cfg := Config{
-		Queue:     queue.Config{Brokers: []string{"127.0.0.1:1"}},
-		LocalRoot: root, Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
-		Logger: slog.New(slog.DiscardHandler),
-		// Strict: the catalog's unknown colour name fails the job.
-		UnknownNames: palette.UnknownFail,
-	}
+	// Strict: the catalog's unknown colour name fails the job.
+	cfg.UnknownNames = palette.UnknownFail
 	bare, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +128,6 @@ func TestHandleCatalog(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	img := "file://" + filepath.ToSlash(filepath.Join(root, "in", "p.jpg"))
 
 	res, err := w.Handle(ctx, queue.Job{V: 1, ProductID: "P1", Image: img})
 	if err != nil {
@@ -521,8 +512,7 @@ func TestE2ECatalogFlags(t *testing.T) {
 // TestCatalogWaitHoldsNoImageSlot: with one image slot, jobs waiting for a
 // slow catalog do not hold it: a job with colours goes through meanwhile.
 func TestCatalogWaitHoldsNoImageSlot(t *testing.T) {
-	base, _, _ := localSetup(t)
-	root := base.LocalRoot
+	cfg, img, _ := localSetup(t)
 	release := make(chan struct{})
 	cs := newCatalogServer(t, func(string) ([]string, bool) {
 		<-release
@@ -535,13 +525,8 @@ func TestCatalogWaitHoldsNoImageSlot(t *testing.T) {
 			close(release)
 		}
 	})
-	cfg := Config{
-		Queue:       queue.Config{Brokers: []string{"127.0.0.1:1"}},
-		Concurrency: 1,
-		LocalRoot:   root, Output: "file://" + filepath.ToSlash(filepath.Join(root, "out")) + "/{key}",
-		Logger:  slog.New(slog.DiscardHandler),
-		Catalog: cs.config(),
-	}
+	cfg.Concurrency = 1
+	cfg.Catalog = cs.config()
 	w, err := New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -549,7 +534,6 @@ func TestCatalogWaitHoldsNoImageSlot(t *testing.T) {
 	if got := w.cfg.Queue.Concurrency; got != 16 {
 		t.Errorf("jobs in flight %d, want 16 per image slot", got)
 	}
-	img := "file://" + filepath.ToSlash(filepath.Join(root, "in", "p.jpg"))
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
