@@ -138,17 +138,28 @@ func problems(le colormap.Errors) []Problem {
 	return ps
 }
 
+// ErrInternal is the answer to an error that is not the client's (the
+// caller logs the error itself): a generic 500.
+var ErrInternal = &Error{Status: http.StatusInternalServerError, Code: "internal",
+	Message: "Something went wrong on the server. Try again; if it keeps happening, tell the team that runs palette."}
+
 // writeError writes err as JSON; errors that are not the client's are
-// logged and answered with a generic 500.
+// logged and answered with ErrInternal.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e, ok := apiError(err)
 	if !ok {
 		s.log.Error("preview: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-		e = &Error{Status: http.StatusInternalServerError, Code: "internal",
-			Message: "Something went wrong on the server. Try again; if it keeps happening, tell the team that runs palette."}
+		e = ErrInternal
 	} else if e.Status >= 500 && e.Status != http.StatusServiceUnavailable {
 		s.log.Warn("preview: request failed", "method", r.Method, "path", r.URL.Path, "status", e.Status, "err", err)
 	}
+	WriteError(w, e)
+}
+
+// WriteError writes e as the JSON answer, with its status (and, for a
+// 401, the WWW-Authenticate challenge). Package review answers the same
+// way.
+func WriteError(w http.ResponseWriter, e *Error) {
 	if e.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="palette"`)
 	}

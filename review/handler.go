@@ -130,7 +130,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // api adapts a handler returning an error: a timeout, and the error as
-// JSON (*preview.Error as is; anything else logged, a generic 500).
+// JSON (*preview.Error as is; anything else logged, preview.ErrInternal).
 func (h *Handler) api(fn func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
@@ -142,13 +142,9 @@ func (h *Handler) api(fn func(http.ResponseWriter, *http.Request) error) http.Ha
 		var e *preview.Error
 		if !errors.As(err, &e) {
 			h.log.Error("review: internal error", "method", r.Method, "path", r.URL.Path, "err", err)
-			e = &preview.Error{Status: http.StatusInternalServerError, Code: "internal",
-				Message: "Something went wrong on the server. Try again; if it keeps happening, tell the team that runs palette."}
+			e = preview.ErrInternal
 		}
-		if e.Status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="palette"`)
-		}
-		preview.WriteJSON(w, e.Status, e)
+		preview.WriteError(w, e)
 	})
 }
 
@@ -236,12 +232,9 @@ func (h *Handler) fix(w http.ResponseWriter, r *http.Request) error {
 			Message: "This output cannot be written: " + strings.TrimPrefix(err.Error(), store.ErrOutputRefused.Error()+": ") + "."}
 	}
 	f := Fix{Colors: req.Colors, FixedBy: req.FixedBy, At: time.Now().UTC()}
-	if err := f.Check(); err != nil {
-		return badRequest("bad_fix", "%s.", strings.TrimPrefix(err.Error(), ErrFix.Error()+": "))
-	}
-	png, err := f.PNG(h.cfg.Size)
+	png, err := h.render(&f)
 	if err != nil {
-		return badRequest("bad_fix", "%v.", err)
+		return err
 	}
 	// Unconditional: a person's choice wins over whatever is there.
 	o := store.PutOptions{ContentType: "image/png", CacheControl: h.cfg.CacheControl, Metadata: f.Metadata()}
@@ -256,6 +249,19 @@ func (h *Handler) fix(w http.ResponseWriter, r *http.Request) error {
 	}
 	preview.WriteJSON(w, http.StatusOK, FixResponse{ProductID: req.ProductID, Image: req.Image, Output: req.Output, Pinned: true, Fix: &f, Bytes: len(png)})
 	return nil
+}
+
+// render checks f (lower-casing its hex codes) and renders its swatch at
+// the Handler's size; a fix that does not check is a 400 bad_fix.
+func (h *Handler) render(f *Fix) ([]byte, error) {
+	if err := f.Check(); err != nil {
+		return nil, badRequest("bad_fix", "%s.", strings.TrimPrefix(err.Error(), ErrFix.Error()+": "))
+	}
+	png, err := f.PNG(h.cfg.Size)
+	if err != nil {
+		return nil, badRequest("bad_fix", "%v.", err)
+	}
+	return png, nil
 }
 
 // decodeFix reads the body as exactly one JSON object into v (no
@@ -295,12 +301,9 @@ func (h *Handler) fixPreview(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := Fix{Colors: req.Colors, FixedBy: cmp.Or(req.FixedBy, "preview"), At: time.Now().UTC()}
-	if err := f.Check(); err != nil {
-		return badRequest("bad_fix", "%s.", strings.TrimPrefix(err.Error(), ErrFix.Error()+": "))
-	}
-	png, err := f.PNG(h.cfg.Size)
+	png, err := h.render(&f)
 	if err != nil {
-		return badRequest("bad_fix", "%v.", err)
+		return err
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "image/png")
@@ -437,13 +440,24 @@ func (h *Handler) redrive(w http.ResponseWriter, r *http.Request) error {
 
 // storeError maps a store failure to an answer.
 func storeError(doing, ref string, err error) error {
+	if e := storeFailure(err, "There is no swatch at this output.", "output_refused", "This server cannot write to this output."); e != nil {
+		return e
+	}
+	return fmt.Errorf("review: %s %s: %w", doing, ref, err)
+}
+
+// storeFailure answers the store errors every read and write of the
+// Handler meets: store.ErrNotFound (404 not_found, saying notFound),
+// store.ErrBadRef (422 badRefCode, saying badRef) and a transient failure
+// (502 store_failed); nil for any other error.
+func storeFailure(err error, notFound, badRefCode, badRef string) *preview.Error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return &preview.Error{Status: http.StatusNotFound, Code: "not_found", Message: "There is no swatch at this output."}
+		return &preview.Error{Status: http.StatusNotFound, Code: "not_found", Message: notFound}
 	case errors.Is(err, store.ErrBadRef):
-		return &preview.Error{Status: http.StatusUnprocessableEntity, Code: "output_refused", Message: "This server cannot write to this output."}
+		return &preview.Error{Status: http.StatusUnprocessableEntity, Code: badRefCode, Message: badRef}
 	case store.IsTransient(err):
 		return &preview.Error{Status: http.StatusBadGateway, Code: "store_failed", Message: "The object store did not answer just now. Try again in a moment."}
 	}
-	return fmt.Errorf("review: %s %s: %w", doing, ref, err)
+	return nil
 }

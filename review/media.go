@@ -59,15 +59,15 @@ func (h *Handler) itemObject(swatch bool) func(http.ResponseWriter, *http.Reques
 		}
 		data, err := h.cfg.Objects.Get(r.Context(), ref, limit)
 		<-h.reads
+		badRef := "This server cannot read the " + what + "'s address."
+		if e := storeFailure(err, "The "+what+" is not in the store.", "bad_reference", badRef); e != nil {
+			return e
+		}
 		switch {
-		case errors.Is(err, store.ErrNotFound):
-			return &preview.Error{Status: http.StatusNotFound, Code: "not_found", Message: "The " + what + " is not in the store."}
 		case errors.Is(err, store.ErrTooLarge):
 			return &preview.Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large", Message: "The " + what + " is too large to show."}
-		case errors.Is(err, store.ErrBadRef), errors.Is(err, store.ErrForbidden):
-			return &preview.Error{Status: http.StatusUnprocessableEntity, Code: "bad_reference", Message: "This server cannot read the " + what + "'s address."}
-		case err != nil && store.IsTransient(err):
-			return &preview.Error{Status: http.StatusBadGateway, Code: "store_failed", Message: "The object store did not answer just now. Try again in a moment."}
+		case errors.Is(err, store.ErrForbidden):
+			return &preview.Error{Status: http.StatusUnprocessableEntity, Code: "bad_reference", Message: badRef}
 		case err != nil:
 			return err
 		}
@@ -77,7 +77,6 @@ func (h *Handler) itemObject(swatch bool) func(http.ResponseWriter, *http.Reques
 		}
 		hd := w.Header()
 		hd.Set("Content-Type", ct)
-		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("Content-Disposition", "inline")
 		if swatch {
 			hd.Set("Cache-Control", "no-store") // a fix changes it
