@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -20,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/queue"
 )
 
@@ -56,7 +55,7 @@ func TestConfigMapSwap(t *testing.T) {
 	w, err := New(context.Background(), Config{
 		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, LocalRoot: t.TempDir(),
 		Output: "file:///x/{key}", Colormap: filepath.Join(dir, "colormap.txt"), ReloadEvery: 10 * time.Millisecond,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -69,8 +68,7 @@ func TestConfigMapSwap(t *testing.T) {
 		if !ok || len(e.Shades) == 0 {
 			return ""
 		}
-		c := e.Shades[0]
-		return fmt.Sprintf("#%02x%02x%02x", c.R, c.G, c.B)
+		return palette.Hex(e.Shades[0])
 	}
 	if hex("Teal") != "#008080" {
 		t.Fatalf("initial Teal %q", hex("Teal"))
@@ -87,13 +85,7 @@ func TestConfigMapSwap(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "..2026_12_01_00_00_00.1")); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for hex("Teal") != "#007070" {
-		if time.Now().After(deadline) {
-			t.Fatalf("the swapped ConfigMap was not reloaded: Teal is %q", hex("Teal"))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	poll(t, "the swapped ConfigMap to be reloaded (Teal #007070)", 5*time.Second, func() bool { return hex("Teal") == "#007070" })
 }
 
 // TestReadyzBroker: /readyz stops answering 200 within 30 s of the broker

@@ -216,7 +216,7 @@ func TestColormapReload(t *testing.T) {
 	w, err := New(context.Background(), Config{
 		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, LocalRoot: t.TempDir(),
 		Output: "file:///x/{key}", Colormap: f, ReloadEvery: 10 * time.Millisecond,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -266,7 +266,7 @@ func TestColormapUsable(t *testing.T) {
 	os.WriteFile(f, []byte("# nothing yet\n"), 0o644)
 	_, err := New(context.Background(), Config{
 		Queue: queue.Config{Brokers: []string{"127.0.0.1:1"}}, Output: "file:///x/{key}", Colormap: f,
-		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Logger: slog.New(slog.DiscardHandler),
 	})
 	if err == nil || !strings.Contains(err.Error(), "has no entries") {
 		t.Errorf("empty map at start: %v", err)
