@@ -63,27 +63,24 @@ func testImage(t testing.TB) string {
 	if img := os.Getenv("PALETTE_IMAGE"); img != "" {
 		return img
 	}
-	imageOnce.Do(func() {
-		cmd := exec.Command("make", "--no-print-directory", "image")
-		cmd.Dir = ".."
-		out, err := cmd.CombinedOutput()
-		imageLog = string(bytes.TrimSpace(out))
-		if err != nil {
-			imageErr = fmt.Errorf("make image: %v\n%s", err, out)
-		}
-	})
-	if imageErr != nil {
-		t.Fatal(imageErr)
+	log, err := makeImage()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("make image: %s", imageLog)
+	t.Logf("make image: %s", log)
 	return "localhost/palette:dev"
 }
 
-var (
-	imageOnce sync.Once
-	imageLog  string
-	imageErr  error
-)
+// makeImage runs make image once per test binary and returns its output.
+var makeImage = sync.OnceValues(func() (string, error) {
+	cmd := exec.Command("make", "--no-print-directory", "image")
+	cmd.Dir = ".."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("make image: %v\n%s", err, out)
+	}
+	return string(bytes.TrimSpace(out)), nil
+})
 
 // podmanEnv is the environment of podman commands: CONTAINERS_CONF points
 // at a containers.conf with no default ulimits (this kernel refuses the
@@ -254,12 +251,12 @@ func TestContainer(t *testing.T) {
 	deadKeys := map[string]string{}
 	for _, r := range dead {
 		for _, h := range r.Headers {
-			if h.Key == "error-class" {
+			if h.Key == queue.HeaderErrorClass {
 				deadKeys[string(r.Key)] = string(h.Value)
 			}
 		}
 	}
-	if len(dead) != poison || deadKeys["POISON1"] != "permanent" || deadKeys["POISON2"] != "permanent" {
+	if len(dead) != poison || deadKeys["POISON1"] != queue.ClassPermanent || deadKeys["POISON2"] != queue.ClassPermanent {
 		t.Errorf("dead letters %v (%d records), want POISON1 and POISON2, permanent", deadKeys, len(dead))
 	}
 	if _, body := get(base + "/metrics"); !strings.Contains(body, fmt.Sprintf(`palette_jobs_total{outcome="ok"} %d`, len(jobs))) {

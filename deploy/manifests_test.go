@@ -3,6 +3,7 @@ package deploy
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -123,12 +124,6 @@ var kinds = map[string]struct {
 	"ScaledObject":        {"keda.sh/v1alpha1", func(m *manifests) any { return &m.scaled }},
 }
 
-var (
-	builtOnce sync.Once
-	built     *manifests
-	builtErr  error
-)
-
 // decodeStrict decodes one YAML document into v; fields v has no place
 // for, and duplicate fields, are errors.
 func decodeStrict(doc []byte, v any) error { return yaml.UnmarshalStrict(doc, v) }
@@ -137,12 +132,15 @@ func decodeStrict(doc []byte, v any) error { return yaml.UnmarshalStrict(doc, v)
 // decodes every resource strictly into its Kubernetes (or KEDA) type.
 func build(t testing.TB) *manifests {
 	t.Helper()
-	builtOnce.Do(func() { built, builtErr = buildManifests() })
-	if builtErr != nil {
-		t.Fatal(builtErr)
+	m, err := buildOnce()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return built
+	return m
 }
+
+// buildOnce is buildManifests, run once per test binary.
+var buildOnce = sync.OnceValues(buildManifests)
 
 func buildManifests() (*manifests, error) {
 	kz := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
@@ -381,7 +379,7 @@ func TestKustomizeBuild(t *testing.T) {
 		t.Errorf("the ConfigMap volume picks items %v; the file name must stay the key", vol.ConfigMap.Items)
 	}
 	if _, ok := m.configMap.Data[path.Base(file)]; !ok {
-		t.Errorf("the ConfigMap %s has no key %s (keys: %v)", m.configMap.Name, path.Base(file), mapKeys(m.configMap.Data))
+		t.Errorf("the ConfigMap %s has no key %s (keys: %v)", m.configMap.Name, path.Base(file), slices.Sorted(maps.Keys(m.configMap.Data)))
 	}
 	// readOnlyRootFilesystem: /tmp is a volume.
 	if !slices.ContainsFunc(c.VolumeMounts, func(vm corev1.VolumeMount) bool { return vm.MountPath == "/tmp" }) {
@@ -567,43 +565,31 @@ func TestScaledObject(t *testing.T) {
 	}
 }
 
-var (
-	flagsOnce sync.Once
-	flagSet   map[string]bool
-	flagsErr  error
-)
-
 // workerFlags lists palette-worker's flags from its -h output.
 func workerFlags(t *testing.T) map[string]bool {
 	t.Helper()
-	flagsOnce.Do(func() {
-		cmd := exec.Command("go", "run", "./cmd/palette-worker", "-h")
-		cmd.Dir = ".."
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Run(); err != nil {
-			flagsErr = fmt.Errorf("palette-worker -h: %v\n%s", err, out.String())
-			return
-		}
-		flagSet = map[string]bool{}
-		for _, m := range regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`).FindAllStringSubmatch(out.String(), -1) {
-			flagSet[m[1]] = true
-		}
-		if len(flagSet) < 10 {
-			flagsErr = fmt.Errorf("read only %d flags from palette-worker -h:\n%s", len(flagSet), out.String())
-		}
-	})
-	if flagsErr != nil {
-		t.Fatal(flagsErr)
+	flags, err := workerFlagsOnce()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return flagSet
+	return flags
 }
 
-func mapKeys(m map[string]string) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
+// workerFlagsOnce runs palette-worker -h once per test binary.
+var workerFlagsOnce = sync.OnceValues(func() (map[string]bool, error) {
+	cmd := exec.Command("go", "run", "./cmd/palette-worker", "-h")
+	cmd.Dir = ".."
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("palette-worker -h: %v\n%s", err, out.String())
 	}
-	slices.Sort(out)
-	return out
-}
+	flags := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^  -([a-z0-9-]+)`).FindAllStringSubmatch(out.String(), -1) {
+		flags[m[1]] = true
+	}
+	if len(flags) < 10 {
+		return nil, fmt.Errorf("read only %d flags from palette-worker -h:\n%s", len(flags), out.String())
+	}
+	return flags, nil
+})
