@@ -51,7 +51,7 @@ include deploy/image.mk
 npm:
 	$(call apt_install,npm,npm,the vocabulary check)
 
-test: bin/versitygw chromium npm image
+test: bin/versitygw chromium npm podman
 	gofmt -l . | (! grep .) || (echo "gofmt needed on the files above" && exit 1)
 	$(GO) vet ./...
 	$(GO) test $(RACE) -count=1 ./...
