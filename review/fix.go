@@ -1,9 +1,9 @@
 package review
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,27 +105,14 @@ func checkText(s string, max int) string {
 	return ""
 }
 
-// parseHex parses "#rrggbb".
+// parseHex parses "#rrggbb", in either case.
 func parseHex(s string) (color.NRGBA, bool) {
-	var b [3]byte
 	if len(s) != 7 || s[0] != '#' {
 		return color.NRGBA{}, false
 	}
-	for i := range 3 {
-		var v byte
-		for _, c := range []byte(s[1+2*i : 3+2*i]) {
-			switch {
-			case c >= '0' && c <= '9':
-				v = v<<4 | (c - '0')
-			case c >= 'a' && c <= 'f':
-				v = v<<4 | (c - 'a' + 10)
-			case c >= 'A' && c <= 'F':
-				v = v<<4 | (c - 'A' + 10)
-			default:
-				return color.NRGBA{}, false
-			}
-		}
-		b[i] = v
+	b, err := hex.DecodeString(s[1:])
+	if err != nil {
+		return color.NRGBA{}, false
 	}
 	return color.NRGBA{R: b[0], G: b[1], B: b[2], A: 255}, true
 }
@@ -183,14 +170,13 @@ func (f Fix) PNG(size int) ([]byte, error) {
 		return nil, errors.New("review: render.PNG did not end with IEND")
 	}
 	text := "palette-fix\x00" + f.At.UTC().Format(time.RFC3339Nano) + " " + rand.Text()
-	var chunk bytes.Buffer
-	binary.Write(&chunk, binary.BigEndian, uint32(len(text)))
-	chunk.WriteString("tEXt")
-	chunk.WriteString(text)
-	binary.Write(&chunk, binary.BigEndian, crc32.ChecksumIEEE(chunk.Bytes()[4:]))
-	out := make([]byte, 0, len(png)+chunk.Len())
+	out := make([]byte, 0, len(png)+len(text)+12) // + length, "tEXt", CRC
 	out = append(out, png[:len(png)-iend]...)
-	out = append(out, chunk.Bytes()...)
+	start := len(out)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(text)))
+	out = append(out, "tEXt"...)
+	out = append(out, text...)
+	out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(out[start+4:]))
 	return append(out, png[len(png)-iend:]...), nil
 }
 

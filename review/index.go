@@ -79,7 +79,8 @@ type Item struct {
 	// At is when the record was written.
 	At time.Time `json:"at"`
 
-	key string
+	key   string
+	lower []string // what a search looks in, lower-cased: see setLower
 }
 
 // IndexConfig configures an Index. The zero value of each field but the
@@ -222,6 +223,7 @@ func (x *Index) set(key string, it *Item, t time.Time) {
 	}
 	delete(x.gone, key)
 	it.key = key
+	it.setLower()
 	it.ID = base64.RawURLEncoding.EncodeToString([]byte(key))
 	i, _ := slices.BinarySearchFunc(x.sorted, it, compareItems)
 	x.sorted = slices.Insert(x.sorted, i, it)
@@ -376,19 +378,26 @@ func (x *Index) expire() {
 	}
 }
 
-func (it *Item) matches(needle string) bool {
+// setLower lower-cases, once, the fields a search looks in: the product
+// id, image, output, colour names and catalog names, each on its own (a
+// needle does not match across two of them).
+func (it *Item) setLower() {
+	it.lower = make([]string, 0, 3+len(it.Colors)+len(it.Names))
 	for _, s := range []string{it.ProductID, it.Image, it.Output} {
-		if strings.Contains(strings.ToLower(s), needle) {
-			return true
-		}
+		it.lower = append(it.lower, strings.ToLower(s))
 	}
 	for _, c := range it.Colors {
-		if strings.Contains(strings.ToLower(c.Name), needle) {
-			return true
-		}
+		it.lower = append(it.lower, strings.ToLower(c.Name))
 	}
 	for _, n := range it.Names {
-		if strings.Contains(strings.ToLower(n), needle) {
+		it.lower = append(it.lower, strings.ToLower(n))
+	}
+}
+
+// matches says whether a field of it holds needle, which is lower case.
+func (it *Item) matches(needle string) bool {
+	for _, s := range it.lower {
+		if strings.Contains(s, needle) {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/palette-dev/palette"
 	"github.com/palette-dev/palette/preview"
 	"github.com/palette-dev/palette/store"
 )
@@ -12,8 +13,8 @@ import (
 // Limits of the bytes the review page reads through the Handler.
 const (
 	// DefaultMaxImageBytes is Config.MaxImageBytes' default: the
-	// engine's limit on a photo (palette.DefaultMaxBytes).
-	DefaultMaxImageBytes = 50 << 20
+	// engine's limit on a photo.
+	DefaultMaxImageBytes = palette.DefaultMaxBytes
 	// MaxSwatchBytes bounds a swatch read for the page; swatches are a
 	// few hundred bytes.
 	MaxSwatchBytes = 1 << 20

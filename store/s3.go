@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -159,14 +158,9 @@ func (s *S3) Stat(ctx context.Context, bucket, key string) (Info, error) {
 	if err != nil {
 		return Info{}, s3Error("stat", bucket, key, err)
 	}
-	info := Info{ETag: aws.ToString(out.ETag), Size: aws.ToInt64(out.ContentLength)}
-	for k, v := range out.Metadata {
-		if info.Metadata == nil {
-			info.Metadata = map[string]string{}
-		}
-		info.Metadata[strings.ToLower(k)] = v
-	}
-	return info, nil
+	// The SDK lower-cases the x-amz-meta- keys, and leaves Metadata nil
+	// when there are none.
+	return Info{ETag: aws.ToString(out.ETag), Size: aws.ToInt64(out.ContentLength), Metadata: out.Metadata}, nil
 }
 
 func s3Error(op, bucket, key string, err error) error {
