@@ -85,6 +85,10 @@ type Handler struct {
 // Paths are the paths a Handler serves, for mounting it.
 var Paths = []string{"/v1/review", "/v1/review/", "/v1/fix", "/v1/fix/"}
 
+// allowed are the methods of each path the Handler serves, for a 405's
+// Allow.
+var allowed = map[string]string{"/v1/review": "GET, HEAD", "/v1/fix": "GET, HEAD, POST, DELETE", "/v1/review/redrive": "POST", "/v1/fix/preview": "POST"}
+
 // NewHandler returns the Handler of cfg.
 func NewHandler(cfg Config) (*Handler, error) {
 	if cfg.Index == nil {
@@ -112,7 +116,7 @@ func NewHandler(cfg Config) (*Handler, error) {
 	h.mux.Handle("DELETE /v1/fix", h.api(h.admin(h.unpin)))
 	h.mux.Handle("POST /v1/review/redrive", h.api(h.admin(h.redrive)))
 	h.mux.Handle("/", h.api(func(w http.ResponseWriter, r *http.Request) error {
-		allow, ok := map[string]string{"/v1/review": "GET, HEAD", "/v1/fix": "GET, HEAD, POST, DELETE", "/v1/review/redrive": "POST", "/v1/fix/preview": "POST"}[r.URL.Path]
+		allow, ok := allowed[r.URL.Path]
 		if ok {
 			w.Header().Set("Allow", allow)
 			return &preview.Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "This endpoint takes " + allow + " only."}

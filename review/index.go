@@ -146,9 +146,11 @@ func (x *Index) Apply(rec queue.Record) {
 		x.at(rec, it)
 		x.mu.Lock()
 		defer x.mu.Unlock()
-		x.set(jobKey(r.ProductID, r.Image), nil, rec.Time)
 		if it.Reason == "" {
 			it = nil
+		}
+		if r.Output != "" { // else the item of the job's key is set below
+			x.set(jobKey(r.ProductID, r.Image), nil, rec.Time)
 		}
 		x.set(cmp.Or(r.Output, jobKey(r.ProductID, r.Image)), it, rec.Time)
 	case x.cfg.DLQTopic:

@@ -31,7 +31,7 @@
   let reason = "";
   let next = "";
   let loading = 0;
-  let open = null; // the item opened: {item, rows, analysis, shown}
+  let open = null; // the item opened: {item, rows, analysis, active}
   let shown = 0; // swatch thumbnails are asked again after a change
 
   // ---- the list ----
@@ -130,7 +130,7 @@
   });
 
   function openItem(it, button) {
-    open = { item: it, rows: [], analysis: null, active: 0, pinned: null };
+    open = { item: it, rows: [], analysis: null, active: 0 };
     markOpen();
     $("#empty").hidden = true;
     detail.hidden = false;
@@ -314,7 +314,7 @@
     st.textContent = "";
     const d = r.data;
     open.analysis = d;
-    if (photo.classList.contains("broken") || $("#d-photo-wrap").classList.contains("broken")) {
+    if ($("#d-photo-wrap").classList.contains("broken")) {
       $("#d-photo-wrap").classList.remove("broken");
       photo.dataset.reduced = "true";
       photo.src = "data:image/jpeg;base64," + d.photo;
