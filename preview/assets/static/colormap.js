@@ -495,7 +495,7 @@
 
   // ---- save ----
   const tokenInput = $("#token");
-  if (tokenInput) tokenInput.value = sessionStorage.getItem("palette-admin-token") || "";
+  loadToken(tokenInput);
   const saveBtn = $("#save");
   if (saveBtn) saveBtn.addEventListener("click", save);
 
@@ -530,7 +530,7 @@
       headers: { "Content-Type": "text/plain; charset=utf-8", "If-Match": saved.etag, Authorization: "Bearer " + token },
     });
     if (r.ok) {
-      sessionStorage.setItem("palette-admin-token", token);
+      saveToken(token);
       saved = r.data;
       editing = null;
       setDraft(saved.text, { ok: true, problems: [], entries: saved.entries });

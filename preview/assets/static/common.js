@@ -1,4 +1,4 @@
-// Shared by the preview page and the colour-map editor. No libraries, no
+// Shared by the preview, colour-map and review pages. No libraries, no
 // outside requests; URLs are relative so the pages work under any prefix.
 "use strict";
 
@@ -77,6 +77,23 @@ function readAs(p) {
 // page that looks right shows no red; else green from 0.7, amber below.
 function confClass(p) {
   return p.low_confidence ? "poor" : p.confidence >= 0.7 ? "good" : "fair";
+}
+
+// region is where a candidate colour is: "product", "person" (the
+// model's skin or hair) or "background".
+function region(c) {
+  return c.region || (c.background ? "background" : "product");
+}
+
+// The admin token is kept for the tab (sessionStorage), for the pages that
+// need it: loadToken fills input (if there is one) with it, saveToken keeps
+// t once the server accepted it.
+function loadToken(input) {
+  if (input) input.value = sessionStorage.getItem("palette-admin-token") || "";
+}
+
+function saveToken(t) {
+  sessionStorage.setItem("palette-admin-token", t);
 }
 
 function pct(x, digits) {

@@ -183,12 +183,6 @@
     $("#key-background").hidden = !backdrop;
   }
 
-  // region is where a candidate colour is: "product", "person" (the
-  // model's skin or hair) or "background".
-  function region(c) {
-    return c.region || (c.background ? "background" : "product");
-  }
-
   // fixButton offers a name of the map a mistyped name was probably meant
   // to be: it puts the suggestion in place of the mistyped text (the name,
   // or its part in a name listing colours) in the names field and makes

@@ -17,7 +17,7 @@
   const detail = $("#detail");
   const SAMPLE = 7; // the eyedropper's area, in photo pixels
 
-  if (tokenInput) tokenInput.value = sessionStorage.getItem("palette-admin-token") || "";
+  loadToken(tokenInput);
   byInput.value = localStorage.getItem("palette-fixed-by") || "";
   byInput.addEventListener("change", () => localStorage.setItem("palette-fixed-by", byInput.value.trim()));
 
@@ -327,14 +327,14 @@
     const picked = new Map();
     d.colors.forEach((p) => picked.set(p.candidate, (picked.get(p.candidate) || []).concat(p.name)));
     $("#d-cands").replaceChildren(...d.candidates.map((c, i) => {
-      const region = c.region || (c.background ? "background" : "product");
-      const b = el("button", { type: "button", class: "cand", "data-hex": c.hex, "data-region": region },
+      const where = region(c);
+      const b = el("button", { type: "button", class: "cand", "data-hex": c.hex, "data-region": where },
         el("span", { class: "chip", bg: c.hex, "aria-hidden": "true" }),
         el("span", { class: "ctext" },
           el("span", { class: "hex", text: c.hex }), " ",
           el("span", { class: "share", text: pct(c.share, 1) }),
-          region === "person" ? [" ", el("span", { class: "tag person", text: "model" })] : null,
-          region === "background" ? [" ", el("span", { class: "tag", text: "background" })] : null,
+          where === "person" ? [" ", el("span", { class: "tag person", text: "model" })] : null,
+          where === "background" ? [" ", el("span", { class: "tag", text: "background" })] : null,
           picked.has(i) ? el("span", { class: "who", text: "palette: " + picked.get(i).join(", ") }) : null));
       b.addEventListener("click", () => setShade(c.hex));
       return b;
@@ -405,7 +405,7 @@
     if (!t) return null;
     const r = await api(path, { method: method, headers: Object.assign({ Authorization: "Bearer " + t }, body ? { "Content-Type": "application/json" } : {}),
       body: body ? JSON.stringify(body) : undefined });
-    if (r.ok) sessionStorage.setItem("palette-admin-token", t);
+    if (r.ok) saveToken(t);
     else {
       flash(r.data.error, "error");
       if (r.status === 401 && tokenInput) tokenInput.focus();
