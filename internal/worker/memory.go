@@ -38,23 +38,31 @@ func (w *Worker) reserve(ctx context.Context, data []byte, opts *palette.Options
 		return nil, queue.Permanent(fmt.Errorf("%w: the photo needs about %d MiB to decode, more than the worker's whole -memory budget of %d MiB",
 			palette.ErrTooLarge, need>>20, w.cfg.Memory>>20))
 	}
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if stop := queue.Stopping(ctx); stop != nil {
-		go func() {
-			select {
-			case <-stop:
-				cancel()
-			case <-wctx.Done():
-			}
-		}()
-	}
 	t := time.Now()
-	if err := w.mem.Acquire(wctx, need); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
+	stop := queue.Stopping(ctx)
+	select {
+	case <-stop:
 		return nil, fmt.Errorf("waiting for %d MiB of memory: %w", need>>20, queue.ErrShuttingDown)
+	default:
+	}
+	if !w.mem.TryAcquire(need) { // the budget is spent: wait, unless the worker stops
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		if stop != nil {
+			go func() {
+				select {
+				case <-stop:
+					cancel()
+				case <-wctx.Done():
+				}
+			}()
+		}
+		if err := w.mem.Acquire(wctx, need); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("waiting for %d MiB of memory: %w", need>>20, queue.ErrShuttingDown)
+		}
 	}
 	w.m.stage.WithLabelValues("memory").Observe(time.Since(t).Seconds())
 	w.m.memReserved.Set(float64(w.memUsed.Add(need)))
